@@ -1,0 +1,3 @@
+export * from './schema.ts';
+export * from './open-db.ts';
+export * from './data-dir-lock.ts';
