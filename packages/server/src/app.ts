@@ -1,0 +1,43 @@
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { LIMITS } from '@framesmith/core';
+import type { AppDeps } from './deps.ts';
+import { installErrorHandlers } from './errors.ts';
+import { registerOpenApi } from './openapi.ts';
+import { metaRoutes } from './routes/meta.ts';
+import { projectRoutes } from './routes/projects.ts';
+import { segmentRoutes } from './routes/segments.ts';
+import { workflowRoutes } from './routes/workflows.ts';
+import { registerWeb } from './web.ts';
+
+/**
+ * The HTTP app, as the `api` role, embedded `start` and every test use it. It never listens:
+ * the bin does. Core routes are plugins under routes/; teammates' plugins come in `deps.routes`.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: LIMITS.bodyLimitBytes,
+    // Per-request lines would drown the log; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A client that sends `{"__proto__": …}` gets a 400, never a polluted object.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('deps', deps);
+
+  const web = registerWeb(app, deps.webDir);
+  installErrorHandlers(app, web.notFound);
+  await registerOpenApi(app, deps);
+
+  const opts = { deps };
+  await app.register(metaRoutes, opts);
+  await app.register(projectRoutes, opts);
+  await app.register(segmentRoutes, opts);
+  await app.register(workflowRoutes, opts);
+  for (const plugin of deps.routes ?? []) await app.register(plugin, opts);
+  return app;
+}

@@ -1,0 +1,102 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  CreateProjectBody,
+  IdParams,
+  Project,
+  ProjectWithSegments,
+  UpdateProjectBody,
+} from '@framesmith/core';
+import {
+  createProject,
+  deleteProject,
+  getProjectWithSegments,
+  listProjects,
+  updateProject,
+} from '@framesmith/db';
+import type { RoutePluginOptions } from '../deps.ts';
+import { NoContent, errorResponses } from '../http.ts';
+
+export const projectRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
+  const { db } = deps.database;
+  const tags = ['projects'];
+
+  app.post(
+    '/api/projects',
+    {
+      schema: {
+        tags,
+        summary: 'Create a project',
+        body: CreateProjectBody,
+        response: { 201: Project, 400: errorResponses[400], 413: errorResponses[413] },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await createProject(db, req.body)),
+  );
+
+  app.get(
+    '/api/projects',
+    {
+      schema: {
+        tags,
+        summary: 'List projects, newest first, with segment counts by status and the latest render',
+        response: { 200: z.array(Project) },
+      },
+    },
+    async () => listProjects(db),
+  );
+
+  app.get(
+    '/api/projects/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One project with its segments in timeline order',
+        params: IdParams,
+        response: { 200: ProjectWithSegments, 404: errorResponses[404] },
+      },
+    },
+    async (req) => getProjectWithSegments(db, req.params.id),
+  );
+
+  app.patch(
+    '/api/projects/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Rename a project or change its description or settings (settings are merged)',
+        params: IdParams,
+        body: UpdateProjectBody,
+        response: { 200: Project, 400: errorResponses[400], 404: errorResponses[404] },
+      },
+    },
+    async (req) => updateProject(db, req.params.id, req.body),
+  );
+
+  app.delete(
+    '/api/projects/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a project with its segments, render jobs and stored files',
+        params: IdParams,
+        response: { 204: NoContent, 404: errorResponses[404] },
+      },
+    },
+    async (req, reply) => {
+      await deleteProject(db, req.params.id);
+      if (deps.storage) {
+        try {
+          await deps.storage.deleteProjectFiles(req.params.id);
+        } catch (err) {
+          // The rows are gone; leftover files are logged for the operator, not failed back to the user.
+          req.log.error(
+            { err, projectId: req.params.id },
+            'could not remove the stored files of a deleted project',
+          );
+        }
+      }
+      return reply.status(204).send();
+    },
+  );
+};
