@@ -1,0 +1,109 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppError, truncate } from '@framesmith/core';
+import {
+  type ClipInfo,
+  canStreamCopy,
+  concatList,
+  expectedDuration,
+  frameRateValue,
+  normalizeArgs,
+  type OutputFormat,
+  streamCopyArgs,
+} from './ffmpeg-args.ts';
+import { FfmpegError, probeClip, runFfmpeg } from './ffmpeg.ts';
+
+/**
+ * Joins clips into one video in the given order: stream copy when they allow it, otherwise a
+ * normalising re-encode; then checks the result with ffprobe. Failures are COMPOSITION_ERROR with
+ * ffmpeg's own words in the detail. Its temp files are always removed; the clips are only read.
+ */
+export interface ComposeRequest {
+  clipPaths: readonly string[];
+  /** Output size and rate; unset parts follow the first clip. */
+  format: Partial<OutputFormat>;
+  crossfadeSeconds: number;
+  outPath: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface ComposeResult {
+  mode: 'copy' | 'reencode';
+  durationSeconds: number;
+  width: number;
+  height: number;
+}
+
+export async function composeClips(request: ComposeRequest): Promise<ComposeResult> {
+  if (request.clipPaths.length === 0) {
+    throw new AppError('COMPOSITION_ERROR', { detail: { reason: 'no clips to compose' } });
+  }
+  const run = { signal: request.signal, timeoutMs: request.timeoutMs };
+  const work = await mkdtemp(join(tmpdir(), 'framesmith-compose-'));
+  try {
+    const clips: ClipInfo[] = [];
+    for (const [i, path] of request.clipPaths.entries()) {
+      const info = await probeClip(path, run).catch((e: unknown) => {
+        throw compositionError(`clip ${i + 1} cannot be read`, e);
+      });
+      if (!info) throw compositionError(`clip ${i + 1} has no video stream`);
+      clips.push(info);
+    }
+    const first = clips[0]!;
+    const format: OutputFormat = {
+      width: request.format.width ?? first.width,
+      height: request.format.height ?? first.height,
+      fps: request.format.fps ?? (Math.round(frameRateValue(first.frameRate)) || 24),
+    };
+    const fitsFormat = first.width === format.width && first.height === format.height;
+    const copy = canStreamCopy(clips, request.crossfadeSeconds) && fitsFormat;
+    try {
+      if (copy) {
+        const list = join(work, 'clips.txt');
+        await writeFile(list, concatList(clips.map((c) => c.path)));
+        await runFfmpeg(streamCopyArgs(list, request.outPath), run);
+      } else {
+        await runFfmpeg(normalizeArgs(clips, format, request.outPath, request.crossfadeSeconds), run);
+      }
+    } catch (e) {
+      await rm(request.outPath, { force: true });
+      throw compositionError('ffmpeg could not join the clips', e);
+    }
+    const result = await probeClip(request.outPath, run).catch((e: unknown) => {
+      throw compositionError('the composed video cannot be read', e);
+    });
+    const expected = expectedDuration(clips, request.crossfadeSeconds);
+    const frame = 1 / (copy ? frameRateValue(first.frameRate) || format.fps : format.fps);
+    if (!result || Math.abs(result.durationSeconds - expected) > frame + 0.001) {
+      await rm(request.outPath, { force: true });
+      throw compositionError('the composed video has the wrong length', undefined, {
+        expectedSeconds: expected,
+        actualSeconds: result?.durationSeconds ?? null,
+      });
+    }
+    return {
+      mode: copy ? 'copy' : 'reencode',
+      durationSeconds: result.durationSeconds,
+      width: result.width,
+      height: result.height,
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function compositionError(reason: string, cause?: unknown, extra: Record<string, unknown> = {}): AppError {
+  if (cause instanceof AppError) return cause;
+  const stderr = cause instanceof FfmpegError ? cause.stderr : '';
+  const message = cause instanceof Error ? cause.message : undefined;
+  return new AppError('COMPOSITION_ERROR', {
+    cause,
+    detail: {
+      reason,
+      ...(message ? { exceptionMessage: truncate(stderr ? `${message}: ${stderr}` : message, 2000) } : {}),
+      ...extra,
+    },
+  });
+}
