@@ -1,0 +1,626 @@
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { AppError, KNOWN_OUTPUT_NODES, type WorkflowGraph } from '@framesmith/core';
+import { classifyAsError, type RawOutcome } from './classifier.ts';
+import { ComfyClient } from './comfy-client.ts';
+import type {
+  ExecutionErrorData,
+  ExecutionInterruptedData,
+  HistoryEntry,
+  NodeError,
+  ObjectInfo,
+  WsMessage,
+} from './comfy-types.ts';
+import { collectMediaOutputs } from './media-outputs.ts';
+import { outputNodeTypes, preflight } from './preflight.ts';
+import { jitteredBackoffMs } from './resilience.ts';
+import { checkGraph } from './templating.ts';
+import { probeVideo } from './video-probe.ts';
+
+export interface GenerationProgress {
+  phase: 'queued' | 'running';
+  /** While queued: 1 = next to run. */
+  queuePosition?: number;
+  value?: number;
+  max?: number;
+  node?: string;
+  /** 0..1 of the current progress bar (sampler steps). */
+  progress: number;
+}
+
+export interface GenerationTuning {
+  /** Without a WebSocket event for this long, /queue and /history are checked. Default 2000. */
+  reconcileIntervalMs?: number;
+  /** A prompt in neither /queue nor /history is lost when a second check this much later agrees. Default 1000. */
+  lostConfirmMs?: number;
+  /** How long the backend may stay unreachable mid-generation before COMFYUI_CONNECTION_ERROR. Default 15000. */
+  unreachableGraceMs?: number;
+  /** Wait at most this long for the WebSocket before submitting (polling covers the rest). Default 2000. */
+  socketWaitMs?: number;
+  ffprobePath?: string;
+}
+
+export interface GenerationRequest {
+  graph: WorkflowGraph;
+  /** Our own id (derived from segment and attempt), so a re-run can find it instead of queueing twice. */
+  promptId: string;
+  /** Counted from the start of execution; time in ComfyUI's queue is reported, not counted. */
+  generationTimeoutMs: number;
+  /** Where fetched outputs are written (created if needed). */
+  outputDir: string;
+  signal?: AbortSignal;
+  onProgress?: (e: GenerationProgress) => void;
+  extraData?: Record<string, unknown>;
+  tuning?: GenerationTuning;
+}
+
+export interface GenerationOutput {
+  path: string;
+  filename: string;
+  durationSeconds: number;
+  width: number;
+  height: number;
+  codec: string;
+  sizeBytes: number;
+}
+
+export interface GenerationResult {
+  promptId: string;
+  backend: string;
+  outputs: GenerationOutput[];
+  queueMs: number;
+  executionMs: number;
+  /** How the result was obtained, for logs, tests and the benchmark. */
+  trace: {
+    /** The prompt was already on the backend (a re-run after a crash): it was not submitted again. */
+    resumed: boolean;
+    /** POST /prompt sends (0 when resumed). */
+    submits: number;
+    /** /queue + /history checks made while following. */
+    reconciliations: number;
+    /** WebSocket losses while following. */
+    socketDrops: number;
+    /** What told us it finished. */
+    completedVia: 'websocket' | 'poll';
+    /** Epoch ms (fractional) when the finish was known, outputs fetched, outputs checked. */
+    finishedAt: number;
+    fetchedAt: number;
+    checkedAt: number;
+  };
+}
+
+type Located =
+  | { state: 'running' }
+  | { state: 'pending'; position: number }
+  | { state: 'done'; entry: HistoryEntry };
+
+const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * Runs one prompt on one backend, reconcile-then-submit (ARCHITECTURE §8): the prompt id is first
+ * looked up in /queue and /history (a re-run after a crash must not queue twice), submitted only
+ * if absent, followed over the WebSocket with /queue and /history as the backstop, and its video
+ * outputs fetched and checked with ffprobe. Every failure is an AppError with a taxonomy code;
+ * an abort cancels the prompt on the backend and rejects with the signal's reason.
+ */
+export async function runGeneration(client: ComfyClient, req: GenerationRequest): Promise<GenerationResult> {
+  return new GenerationRun(client, req).run();
+}
+
+class GenerationRun {
+  readonly #client: ComfyClient;
+  readonly #req: GenerationRequest;
+  readonly #id: string;
+  readonly #reconcileIntervalMs: number;
+  readonly #lostConfirmMs: number;
+  readonly #unreachableGraceMs: number;
+  #objectInfo: ObjectInfo | undefined;
+
+  // Following state.
+  #settled = false;
+  #resolve!: (v: { entry: HistoryEntry; via: 'websocket' | 'poll' }) => void;
+  #reject!: (e: unknown) => void;
+  #phase: 'queued' | 'running' = 'queued';
+  #submittedAt = now();
+  #startedAt: number | null = null;
+  #lastEventAt = now();
+  #lostSince: number | null = null;
+  #unreachableSince: number | null = null;
+  #unreachableAttempt = 0;
+  #reconciling = false;
+  #reconcileAgain = false;
+  #timers = new Set<NodeJS.Timeout>();
+  #deadline: NodeJS.Timeout | null = null;
+  #cancelling = false;
+  #trace = { resumed: false, submits: 0, reconciliations: 0, socketDrops: 0 };
+
+  constructor(client: ComfyClient, req: GenerationRequest) {
+    this.#client = client;
+    this.#req = req;
+    this.#id = req.promptId;
+    this.#reconcileIntervalMs = req.tuning?.reconcileIntervalMs ?? 2000;
+    this.#lostConfirmMs = req.tuning?.lostConfirmMs ?? 1000;
+    this.#unreachableGraceMs = req.tuning?.unreachableGraceMs ?? 15_000;
+  }
+
+  async run(): Promise<GenerationResult> {
+    const { signal } = this.#req;
+    signal?.throwIfAborted();
+    await this.#check();
+    const socket = this.#client.socket;
+    const onMessage = (m: WsMessage) => this.#onMessage(m);
+    const onOpen = () => this.#reconcileSoon(0);
+    const onClose = (e: { wasOpen: boolean }) => {
+      if (e.wasOpen) this.#trace.socketDrops++;
+      this.#reconcileSoon(0);
+    };
+    socket.retain();
+    socket.on('message', onMessage);
+    try {
+      await socket.ready(this.#req.tuning?.socketWaitMs ?? Math.min(2000, this.#client.requestTimeoutMs));
+      socket.on('open', onOpen);
+      socket.on('close', onClose);
+      const finished = await this.#follow(await this.#submitUnlessPresent());
+      return await this.#collect(finished.entry, finished.via);
+    } catch (e) {
+      throw this.#withContext(e);
+    } finally {
+      this.#stopTimers();
+      socket.off('message', onMessage);
+      socket.off('open', onOpen);
+      socket.off('close', onClose);
+      socket.release();
+    }
+  }
+
+  // --- before submitting ----------------------------------------------------------------------
+
+  /** Graph shape and preflight against the cached /object_info (refreshed once before failing). */
+  async #check(): Promise<void> {
+    const signal = this.#req.signal;
+    let info = await this.#client.objectInfo({ signal });
+    const problem = checkGraph(this.#req.graph, info);
+    if (problem) throw problem;
+    let pf = preflight(this.#req.graph, info);
+    if (pf) {
+      info = await this.#client.objectInfo({ signal, refresh: true });
+      pf = preflight(this.#req.graph, info);
+      if (pf) throw pf;
+    }
+    this.#objectInfo = info;
+  }
+
+  /** Queue first, then history: a prompt finishing between the two calls is still found. */
+  async #locate(): Promise<Located | null> {
+    const signal = this.#req.signal;
+    const where = ComfyClient.positionIn(await this.#client.getQueue({ signal }), this.#id);
+    if (where?.state === 'running') return { state: 'running' };
+    if (where?.state === 'pending') return { state: 'pending', position: where.position ?? 1 };
+    const entry = await this.#client.getHistory(this.#id, { signal });
+    return entry ? { state: 'done', entry } : null;
+  }
+
+  async #submitUnlessPresent(): Promise<Located | null> {
+    const existing = await this.#locate();
+    if (existing) {
+      this.#trace.resumed = true;
+      this.#client.logger.info(
+        { backend: this.#client.name, promptId: this.#id },
+        'prompt already on backend',
+      );
+      return existing;
+    }
+    const attempts = this.#client.maxCallAttempts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.#trace.submits++;
+        this.#submittedAt = now();
+        const res = await this.#client.submitPrompt(this.#req.graph, {
+          promptId: this.#id,
+          extraData: this.#req.extraData,
+          signal: this.#req.signal,
+        });
+        await this.#refuseIfOutputsFailed(res.node_errors);
+        return null;
+      } catch (e) {
+        if (!isTransient(e) || attempt >= attempts) throw e;
+        // The send may have landed: look before sending again, never queue twice.
+        await sleep(
+          jitteredBackoffMs(attempt - 1, this.#client.retryBaseDelayMs / 10, 1000),
+          this.#req.signal,
+        );
+        const found = await this.#locate();
+        if (found) return found;
+        this.#client.logger.warn(
+          { backend: this.#client.name, promptId: this.#id, attempt },
+          'prompt submit failed and the prompt is not on the backend; sending again',
+        );
+      }
+    }
+  }
+
+  /**
+   * A 200 can still carry node_errors: only the outputs that passed were queued. If none of our
+   * video outputs is among them, the prompt is taken back and the validation error reported.
+   */
+  async #refuseIfOutputsFailed(nodeErrors: Record<string, NodeError>): Promise<void> {
+    const errors = Object.values(nodeErrors ?? {});
+    if (errors.length === 0) return;
+    const failed = new Set(errors.flatMap((e) => e.dependent_outputs ?? []));
+    const wanted = this.#videoOutputNodes();
+    if (wanted.length > 0 && wanted.some((id) => !failed.has(id))) {
+      this.#client.logger.warn(
+        { backend: this.#client.name, promptId: this.#id, failed: [...failed] },
+        'some outputs failed validation; the video output was queued',
+      );
+      return;
+    }
+    await this.#client.cancel(this.#id).catch(() => 'none');
+    throw classifyAsError({ kind: 'prompt_node_errors', nodeErrors }, this.#context());
+  }
+
+  #videoOutputNodes(): string[] {
+    const outputs = this.#objectInfo ? outputNodeTypes(this.#objectInfo) : new Set<string>();
+    const stillOnly = /^(SaveImage|PreviewImage|SaveAudio|PreviewAudio|PreviewAny|SaveText)/;
+    return Object.entries(this.#req.graph)
+      .filter(
+        ([, n]) =>
+          (outputs.has(n.class_type) || KNOWN_OUTPUT_NODES.has(n.class_type)) &&
+          !stillOnly.test(n.class_type),
+      )
+      .map(([id]) => id);
+  }
+
+  // --- following ------------------------------------------------------------------------------
+
+  #follow(start: Located | null): Promise<{ entry: HistoryEntry; via: 'websocket' | 'poll' }> {
+    const promise = new Promise<{ entry: HistoryEntry; via: 'websocket' | 'poll' }>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    const { signal } = this.#req;
+    const onAbort = () => void this.#abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    promise.finally(() => signal?.removeEventListener('abort', onAbort)).catch(() => {});
+    if (start?.state === 'done') this.#finishFromHistory(start.entry, 'poll');
+    else if (start?.state === 'running') this.#markStarted();
+    else this.#report({ phase: 'queued', queuePosition: start?.position, progress: 0 });
+    this.#tick();
+    return promise;
+  }
+
+  #onMessage(msg: WsMessage): void {
+    if (this.#settled) return;
+    const data = msg.data ?? {};
+    if (msg.type === 'status') {
+      if (this.#phase === 'queued') this.#reconcileSoon(50); // queue moved: refresh our position
+      return;
+    }
+    if (data.prompt_id !== this.#id) return;
+    this.#lastEventAt = now();
+    switch (msg.type) {
+      case 'execution_start':
+      case 'execution_cached':
+      case 'progress_state':
+        this.#markStarted();
+        break;
+      case 'executing':
+        if (data.node === null) {
+          // Sent after history is written: the real "done" signal.
+          void this.#fetchFinished('websocket');
+        } else {
+          this.#markStarted();
+        }
+        break;
+      case 'progress': {
+        this.#markStarted();
+        const value = Number(data.value);
+        const max = Number(data.max);
+        this.#report({
+          phase: 'running',
+          value,
+          max,
+          node: typeof data.node === 'string' ? data.node : undefined,
+          progress: max > 0 ? Math.min(1, Math.max(0, value / max)) : 0,
+        });
+        break;
+      }
+      case 'execution_success':
+        // History is written just after; `executing` with node null normally follows at once.
+        this.#later(250, () => void this.#fetchFinished('websocket'));
+        break;
+      case 'execution_error': {
+        const d = data as unknown as ExecutionErrorData;
+        if (d.exception_type === 'ExecutionBlocked') return; // WebSocket-only; the prompt still succeeds
+        this.#fail({ kind: 'execution_error', data: d });
+        break;
+      }
+      case 'execution_interrupted':
+        if (!this.#cancelling)
+          this.#fail({ kind: 'execution_interrupted', data: data as unknown as ExecutionInterruptedData });
+        break;
+    }
+  }
+
+  /** After a finish signal: history, retried briefly on `{}` (the success/history race), then a full check. */
+  async #fetchFinished(via: 'websocket' | 'poll'): Promise<void> {
+    for (let i = 0; i < 3 && !this.#settled; i++) {
+      try {
+        const entry = await this.#client.getHistory(this.#id, { signal: this.#req.signal });
+        if (this.#settled) return;
+        if (entry) {
+          this.#finishFromHistory(entry, via);
+          return;
+        }
+      } catch (e) {
+        if (!isTransient(e)) {
+          this.#failWith(e);
+          return;
+        }
+        break;
+      }
+      await sleep(50 * (i + 1)).catch(() => {});
+    }
+    this.#reconcileSoon(0);
+  }
+
+  #finishFromHistory(entry: HistoryEntry, via: 'websocket' | 'poll'): void {
+    if (this.#settled) return;
+    const messages = entry.status?.messages ?? [];
+    const last = messages[messages.length - 1]?.[0];
+    const failed =
+      entry.status?.status_str === 'error' || last === 'execution_error' || last === 'execution_interrupted';
+    if (failed) {
+      if (this.#cancelling) return;
+      this.#fail({ kind: 'history', entry });
+      return;
+    }
+    this.#settle(() => this.#resolve({ entry, via }));
+  }
+
+  #markStarted(): void {
+    if (this.#startedAt !== null) return;
+    this.#startedAt = now();
+    this.#phase = 'running';
+    this.#lostSince = null;
+    this.#report({ phase: 'running', progress: 0 });
+    const timeoutMs = this.#req.generationTimeoutMs;
+    this.#deadline = setTimeout(() => {
+      this.#client.logger.warn(
+        { backend: this.#client.name, promptId: this.#id, timeoutMs },
+        'generation timed out',
+      );
+      this.#cancelling = true;
+      void this.#client.cancel(this.#id).catch(() => 'none');
+      this.#fail({ kind: 'generation_timeout', timeoutMs });
+    }, timeoutMs);
+  }
+
+  /** Periodic backstop: reconcile when the socket is quiet or down, and while queued. */
+  #tick(): void {
+    if (this.#settled) return;
+    this.#later(Math.max(50, Math.round(this.#reconcileIntervalMs / 2)), () => {
+      const quiet = now() - this.#lastEventAt >= this.#reconcileIntervalMs;
+      if (quiet || !this.#client.socket.isOpen || this.#phase === 'queued') void this.#reconcile();
+      this.#tick();
+    });
+  }
+
+  #reconcileSoon(delayMs: number): void {
+    if (this.#settled) return;
+    this.#later(delayMs, () => void this.#reconcile());
+  }
+
+  async #reconcile(): Promise<void> {
+    if (this.#settled) return;
+    if (this.#reconciling) {
+      this.#reconcileAgain = true;
+      return;
+    }
+    this.#reconciling = true;
+    this.#trace.reconciliations++;
+    try {
+      const located = await this.#locate();
+      if (this.#settled) return;
+      this.#unreachableSince = null;
+      this.#unreachableAttempt = 0;
+      if (!located) {
+        // In neither /queue nor /history: lost (restart, history cleared), once a second look agrees.
+        const t = now();
+        this.#lostSince ??= t;
+        if (t - this.#lostSince >= this.#lostConfirmMs) {
+          this.#fail({ kind: 'prompt_lost', reason: 'not_in_queue_or_history' });
+        } else {
+          this.#reconcileSoon(this.#lostConfirmMs);
+        }
+        return;
+      }
+      this.#lostSince = null;
+      if (located.state === 'done') {
+        this.#finishFromHistory(located.entry, 'poll');
+        return;
+      }
+      if (located.state === 'running') this.#markStarted();
+      else this.#report({ phase: 'queued', queuePosition: located.position, progress: 0 });
+    } catch (e) {
+      if (this.#settled) return;
+      if (!isTransient(e)) {
+        this.#failWith(e);
+        return;
+      }
+      const t = now();
+      this.#unreachableSince ??= t;
+      if (t - this.#unreachableSince >= this.#unreachableGraceMs) {
+        this.#fail({
+          kind: 'backend_unreachable',
+          error: (e as AppError).cause,
+          downForMs: Math.round(t - this.#unreachableSince),
+        });
+        return;
+      }
+      this.#reconcileSoon(jitteredBackoffMs(this.#unreachableAttempt++, 250, 2000));
+    } finally {
+      this.#reconciling = false;
+      if (this.#reconcileAgain && !this.#settled) {
+        this.#reconcileAgain = false;
+        this.#reconcileSoon(0);
+      }
+    }
+  }
+
+  async #abort(): Promise<void> {
+    if (this.#settled) return;
+    this.#cancelling = true;
+    const reason =
+      this.#req.signal?.reason ?? new DOMException('The generation was cancelled.', 'AbortError');
+    try {
+      const action = await this.#client.cancel(this.#id);
+      this.#client.logger.info(
+        { backend: this.#client.name, promptId: this.#id, action },
+        'generation cancelled',
+      );
+    } catch (e) {
+      this.#client.logger.warn(
+        { backend: this.#client.name, promptId: this.#id, err: String(e) },
+        'cancel failed',
+      );
+    }
+    this.#settle(() => this.#reject(reason));
+  }
+
+  #fail(outcome: RawOutcome): void {
+    this.#failWith(classifyAsError(outcome, this.#context()));
+  }
+
+  #failWith(e: unknown): void {
+    this.#settle(() => this.#reject(e));
+  }
+
+  #settle(fn: () => void): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#stopTimers();
+    fn();
+  }
+
+  // --- after it finished ----------------------------------------------------------------------
+
+  async #collect(entry: HistoryEntry, via: 'websocket' | 'poll'): Promise<GenerationResult> {
+    const finishedAt = now();
+    const { videos, other } = collectMediaOutputs(entry.outputs);
+    if (videos.length === 0) throw classifyAsError({ kind: 'no_output', produced: other }, this.#context());
+    await mkdir(this.#req.outputDir, { recursive: true });
+    const used = new Set<string>();
+    const targets = videos.map((v) => {
+      let name = safeFileName(`${v.nodeId}-${basename(v.ref.filename)}`);
+      for (let i = 1; used.has(name); i++)
+        name = safeFileName(`${v.nodeId}-${i}-${basename(v.ref.filename)}`);
+      used.add(name);
+      return { v, path: join(this.#req.outputDir, name), name };
+    });
+    await Promise.all(
+      targets.map((t) => this.#client.viewToFile(t.v.ref, t.path, { signal: this.#req.signal })),
+    );
+    const fetchedAt = now();
+    const outputs = await Promise.all(
+      targets.map(async (t) => {
+        const probe = await probeVideo(t.path, this.#req.tuning?.ffprobePath);
+        if (!probe.ok) {
+          throw classifyAsError(
+            {
+              kind: 'output_invalid',
+              filename: t.v.ref.filename,
+              reason: probe.reason,
+              probeError: probe.error,
+            },
+            this.#context(),
+          );
+        }
+        return {
+          path: t.path,
+          filename: t.name,
+          durationSeconds: probe.durationSeconds,
+          width: probe.width,
+          height: probe.height,
+          codec: probe.codec,
+          sizeBytes: probe.sizeBytes,
+        };
+      }),
+    );
+    const startedAt = this.#startedAt ?? this.#submittedAt;
+    return {
+      promptId: this.#id,
+      backend: this.#client.name,
+      outputs,
+      queueMs: Math.max(0, Math.round(startedAt - this.#submittedAt)),
+      executionMs: Math.max(0, Math.round(finishedAt - startedAt)),
+      trace: { ...this.#trace, completedVia: via, finishedAt, fetchedAt, checkedAt: now() },
+    };
+  }
+
+  // --- helpers --------------------------------------------------------------------------------
+
+  #report(e: GenerationProgress): void {
+    if (e.phase === 'queued' && this.#phase === 'running') return;
+    try {
+      this.#req.onProgress?.(e);
+    } catch (err) {
+      this.#client.logger.warn({ err: String(err) }, 'onProgress threw');
+    }
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      if (!this.#settled) fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+
+  #stopTimers(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    if (this.#deadline) clearTimeout(this.#deadline);
+    this.#deadline = null;
+  }
+
+  #context() {
+    return { backend: this.#client.name, promptId: this.#id };
+  }
+
+  #withContext(e: unknown): unknown {
+    if (e instanceof AppError) {
+      e.detail.backend ??= this.#client.name;
+      e.detail.promptId ??= this.#id;
+    }
+    return e;
+  }
+}
+
+/** Connection errors and request timeouts: the request may or may not have arrived. */
+function isTransient(e: unknown): boolean {
+  return (
+    e instanceof AppError &&
+    (e.code === 'COMFYUI_CONNECTION_ERROR' || e.code === 'COMFYUI_TIMEOUT') &&
+    (e.detail.reason === 'unreachable' || e.detail.reason === 'request_timeout')
+  );
+}
+
+function safeFileName(name: string): string {
+  return name.replace(/[^\w.-]+/g, '_').slice(0, 200);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

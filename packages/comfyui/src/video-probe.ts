@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+
+export type ProbeResult =
+  | { ok: true; durationSeconds: number; width: number; height: number; codec: string; sizeBytes: number }
+  | { ok: false; reason: 'empty_file' | 'undecodable' | 'no_video_stream' | 'no_duration'; error?: string };
+
+interface FfprobeJson {
+  streams?: {
+    codec_type?: string;
+    codec_name?: string;
+    width?: number;
+    height?: number;
+    duration?: string;
+  }[];
+  format?: { duration?: string; format_name?: string };
+}
+
+/**
+ * Checks a fetched output with ffprobe: non-empty, decodable (its first video frame decodes),
+ * a video stream, a duration > 0. ffprobe 5/6 cannot decode animated WebP, so such a file is
+ * checked by reading its RIFF frames instead.
+ */
+export async function probeVideo(path: string, ffprobePath = 'ffprobe'): Promise<ProbeResult> {
+  const size = (await stat(path)).size;
+  if (size === 0) return { ok: false, reason: 'empty_file' };
+  let json: FfprobeJson;
+  try {
+    json = await runFfprobe(ffprobePath, path);
+  } catch (e) {
+    const webp = await readAnimatedWebp(path);
+    if (webp) return { ok: true, ...webp, sizeBytes: size };
+    // Keep the file name, not where it lives.
+    const error = String((e as Error).message ?? e).replaceAll(path, basename(path));
+    return { ok: false, reason: 'undecodable', error };
+  }
+  const video = json.streams?.find((s) => s.codec_type === 'video');
+  if (!video) return { ok: false, reason: 'no_video_stream' };
+  let duration = Number(json.format?.duration ?? video.duration);
+  if (video.codec_name === 'webp' && !(duration > 0)) {
+    const webp = await readAnimatedWebp(path);
+    if (webp) return { ok: true, ...webp, sizeBytes: size };
+  }
+  if (!Number.isFinite(duration)) duration = 0;
+  if (duration <= 0) return { ok: false, reason: 'no_duration' };
+  return {
+    ok: true,
+    durationSeconds: duration,
+    width: video.width ?? 0,
+    height: video.height ?? 0,
+    codec: video.codec_name ?? 'unknown',
+    sizeBytes: size,
+  };
+}
+
+function runFfprobe(ffprobePath: string, path: string): Promise<FfprobeJson> {
+  const args = [
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    // Decode the first frame too: a file with a valid header but broken data fails here.
+    '-select_streams',
+    'v:0',
+    '-read_intervals',
+    '%+#1',
+    '-show_entries',
+    'stream=codec_type,codec_name,width,height,duration:format=duration,format_name:frame=width',
+    path,
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(ffprobePath, args, { timeout: 30_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(stderr.trim().split('\n').slice(-2).join(' ') || err.message));
+      try {
+        const json = JSON.parse(stdout) as FfprobeJson & { frames?: unknown[] };
+        if (json.streams?.some((s) => s.codec_type === 'video') && (json.frames?.length ?? 0) === 0) {
+          return reject(new Error(stderr.trim() || 'no decodable video frame'));
+        }
+        resolve(json);
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+  });
+}
+
+/** Reads an animated WebP's canvas size and total frame duration from its RIFF chunks. */
+export async function readAnimatedWebp(
+  path: string,
+): Promise<{ durationSeconds: number; width: number; height: number; codec: string } | null> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const buf = Buffer.alloc(Math.min(size, 64 * 1024 * 1024));
+    await fh.read(buf, 0, buf.length, 0);
+    if (
+      buf.length < 30 ||
+      buf.toString('ascii', 0, 4) !== 'RIFF' ||
+      buf.toString('ascii', 8, 12) !== 'WEBP'
+    ) {
+      return null;
+    }
+    let width = 0;
+    let height = 0;
+    let durationMs = 0;
+    let frames = 0;
+    let offset = 12;
+    while (offset + 8 <= buf.length) {
+      const tag = buf.toString('ascii', offset, offset + 4);
+      const len = buf.readUInt32LE(offset + 4);
+      const data = offset + 8;
+      if (data + len > buf.length) return null; // truncated
+      if (tag === 'VP8X' && len >= 10) {
+        width = buf.readUIntLE(data + 4, 3) + 1;
+        height = buf.readUIntLE(data + 7, 3) + 1;
+      } else if (tag === 'ANMF' && len >= 16) {
+        durationMs += buf.readUIntLE(data + 12, 3);
+        frames++;
+      }
+      offset = data + len + (len % 2);
+    }
+    if (frames === 0 || durationMs <= 0) return null;
+    return { durationSeconds: durationMs / 1000, width, height, codec: 'webp' };
+  } finally {
+    await fh.close();
+  }
+}
