@@ -114,7 +114,9 @@ export function slackText(event: WebhookEnvelope): string {
 
 /** The exact body sent for a delivery, in the webhook's format. */
 export function renderBody(event: WebhookEnvelope, format: WebhookFormat | string): string {
-  return format === 'slack' ? JSON.stringify({ text: slackText(event) }) : JSON.stringify(event);
+  if (format === 'slack') return JSON.stringify({ text: slackText(event) });
+  // Fixed key order (the stored jsonb does not keep it).
+  return JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
 }
 
 export { codeTitle };
