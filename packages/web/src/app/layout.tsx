@@ -1,0 +1,61 @@
+import { type ReactNode, useEffect, useRef } from 'react';
+import { ErrorBoundary } from '../components/error-boundary.tsx';
+import { BackendsIndicator } from '../features/backends/components/backends-indicator.tsx';
+import { Link, useLocation } from '../lib/router.tsx';
+import { NAV_ITEMS } from './nav.ts';
+
+function isCurrent(matches: readonly string[], pathname: string): boolean {
+  return matches.some((m) => (m === '/' ? pathname === '/' : pathname === m || pathname.startsWith(`${m}/`)));
+}
+
+/** Header (navigation, backends), then the page. Moving between pages moves focus to its heading. */
+export function AppLayout({ children }: { children: ReactNode }) {
+  const { pathname } = useLocation();
+  const first = useRef(true);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every navigation, by design
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    // New page: start reading at its title, as a full page load would.
+    const heading = document.querySelector<HTMLElement>('main h1');
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  }, [pathname]);
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <Link to="/" className="app-header__brand">
+          Framesmith
+        </Link>
+        <nav aria-label="Main" className="app-header__nav">
+          <ul>
+            {NAV_ITEMS.map((item) => (
+              <li key={item.to}>
+                <Link to={item.to} aria-current={isCurrent(item.matches, pathname) ? 'page' : undefined}>
+                  {item.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="app-header__status">
+          <ErrorBoundary label="the backends indicator">
+            <BackendsIndicator />
+          </ErrorBoundary>
+        </div>
+      </header>
+      <main id="main" className="app-main">
+        {children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,103 @@
+import { RenderJob, Segment } from '@framesmith/core/api-schemas';
+import type { QueryClient } from '@tanstack/react-query';
+import {
+  removeSegment,
+  setSegmentOrder,
+  upsertRenderJob,
+  upsertSegment,
+} from '../../../lib/project-cache.ts';
+import { queryKeys } from '../../../lib/query-keys.ts';
+
+/**
+ * Writes one live event into the TanStack cache. Events carry the whole resource (a segment or a
+ * render job, as the REST API shows it), so a card updates without a request. Anything not
+ * understood makes the project refetch once: never wrong, at worst one extra request.
+ */
+export type EventOutcome =
+  | 'segment'
+  | 'segment-removed'
+  | 'order'
+  | 'render-job'
+  | 'backends'
+  | 'refetch'
+  | 'ignored';
+
+type Data = Record<string, unknown>;
+
+const RESOURCE_KEYS = ['segment', 'renderJob', 'render_job', 'job', 'data', 'payload', 'resource'] as const;
+
+function candidates(data: Data): unknown[] {
+  return [...RESOURCE_KEYS.map((k) => data[k]).filter((v) => v && typeof v === 'object'), data];
+}
+
+export function applyEvent(qc: QueryClient, eventName: string, raw: unknown): EventOutcome {
+  if (!raw || typeof raw !== 'object') return 'ignored';
+  const data = raw as Data;
+  const type = `${eventName} ${typeof data.type === 'string' ? data.type : ''} ${typeof data.event === 'string' ? data.event : ''}`;
+
+  if (/backend|health/i.test(type)) {
+    void qc.invalidateQueries({ queryKey: queryKeys.backendsHealth() });
+    return 'backends';
+  }
+  if (/heartbeat|ping|hello|ready|connected/i.test(type) && !('segment' in data) && !('renderJob' in data)) {
+    return 'ignored';
+  }
+
+  const projectId = typeof data.projectId === 'string' ? data.projectId : null;
+  if (/delet|remov/i.test(type)) {
+    const segmentId =
+      typeof data.segmentId === 'string'
+        ? data.segmentId
+        : /segment/i.test(type) && typeof data.id === 'string'
+          ? data.id
+          : null;
+    const pid = projectId ?? nestedProjectId(data);
+    if (segmentId && pid) {
+      removeSegment(qc, pid, segmentId);
+      return 'segment-removed';
+    }
+  }
+  if (/reorder|order/i.test(type) && Array.isArray(data.segmentIds) && projectId) {
+    setSegmentOrder(
+      qc,
+      projectId,
+      data.segmentIds.filter((x): x is string => typeof x === 'string'),
+    );
+    return 'order';
+  }
+
+  const segmentFirst = !/render|job/i.test(type);
+  for (const c of candidates(data)) {
+    const seg = segmentFirst ? Segment.safeParse(c) : null;
+    if (seg?.success) {
+      upsertSegment(qc, seg.data);
+      return 'segment';
+    }
+    const job = RenderJob.safeParse(c);
+    if (job.success) {
+      upsertRenderJob(qc, job.data);
+      return 'render-job';
+    }
+    const late = segmentFirst ? null : Segment.safeParse(c);
+    if (late?.success) {
+      upsertSegment(qc, late.data);
+      return 'segment';
+    }
+  }
+
+  const pid = projectId ?? nestedProjectId(data);
+  if (pid) {
+    void qc.invalidateQueries({ queryKey: queryKeys.project(pid), exact: true });
+    void qc.invalidateQueries({ queryKey: queryKeys.renderJobs(pid), exact: true });
+    return 'refetch';
+  }
+  return 'ignored';
+}
+
+function nestedProjectId(data: Data): string | null {
+  for (const c of candidates(data)) {
+    if (c && typeof c === 'object' && typeof (c as Data).projectId === 'string')
+      return (c as Data).projectId as string;
+  }
+  return null;
+}
