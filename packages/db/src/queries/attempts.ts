@@ -1,0 +1,274 @@
+import { and, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import type { ErrorCode, ErrorDetail } from '@framesmith/core';
+import { generationAttempts, segments } from '../schema.ts';
+import type { Db } from '../open-db.ts';
+import type { Executor } from './common.ts';
+import type { SegmentRow } from './render-jobs.ts';
+
+/**
+ * Generation attempts and the segment moves a worker makes (ARCHITECTURE §6, §8). One attempt
+ * row per try; its id is the id of the queue job that runs it, so a job re-run after a crash
+ * finds its own attempt (and prompt id) again, and a stray duplicate job finds none.
+ */
+
+export type AttemptRow = typeof generationAttempts.$inferSelect;
+export type AttemptOutcome = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** The stored form of a failure, as the taxonomy and the classifier give it. */
+export interface FailureRecord {
+  code: ErrorCode;
+  message: string;
+  tips: string[];
+  retryable: boolean;
+  detail: ErrorDetail;
+}
+
+export type Claim =
+  | { kind: 'fresh'; segment: SegmentRow; attempt: AttemptRow }
+  | { kind: 'resume'; segment: SegmentRow; attempt: AttemptRow }
+  | { kind: 'skip'; reason: string; segment: SegmentRow | null };
+
+/**
+ * Takes a segment for one queue job: `queued` → `generating` with a new attempt row (fresh), or
+ * the job's own running attempt when it is re-run after its worker died (resume). Anything
+ * else (cancelled, edited, already taken by another job) is a skip. One transaction, so a crash
+ * never leaves a generating segment without its attempt row.
+ */
+export async function claimSegment(
+  db: Db,
+  claim: { segmentId: string; jobId: string; promptIdFor: (lifetimeAttempt: number) => string },
+): Promise<Claim> {
+  return db.transaction(async (tx) => {
+    const [segment] = await tx.select().from(segments).where(eq(segments.id, claim.segmentId)).for('update');
+    if (!segment) return { kind: 'skip', reason: 'segment deleted', segment: null };
+    if (segment.status === 'generating') {
+      const [attempt] = await tx
+        .select()
+        .from(generationAttempts)
+        .where(
+          and(
+            eq(generationAttempts.id, claim.jobId),
+            eq(generationAttempts.segmentId, segment.id),
+            eq(generationAttempts.outcome, 'running'),
+          ),
+        );
+      if (attempt && attempt.promptId === segment.promptId) return { kind: 'resume', segment, attempt };
+      return { kind: 'skip', reason: 'another job is generating this segment', segment };
+    }
+    if (segment.status !== 'queued') return { kind: 'skip', reason: `segment is ${segment.status}`, segment };
+    const [{ last } = { last: 0 }] = await tx
+      .select({ last: sql<number>`coalesce(max(${generationAttempts.attempt}), 0)::int` })
+      .from(generationAttempts)
+      .where(eq(generationAttempts.segmentId, segment.id));
+    const lifetime = Number(last) + 1;
+    const promptId = claim.promptIdFor(lifetime);
+    const [moved] = await tx
+      .update(segments)
+      .set({
+        status: 'generating',
+        attempt: sql`${segments.attempt} + 1`,
+        progress: 0,
+        promptId,
+        backend: null,
+        queuePosition: null,
+        nextAttemptAt: null,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(segments.id, segment.id), eq(segments.status, 'queued')))
+      .returning();
+    const [attempt] = await tx
+      .insert(generationAttempts)
+      .values({
+        id: claim.jobId,
+        segmentId: segment.id,
+        projectId: segment.projectId,
+        renderJobId: segment.renderJobId,
+        workflowId: segment.workflowId,
+        attempt: lifetime,
+        promptId,
+        outcome: 'running',
+      })
+      .returning();
+    return { kind: 'fresh', segment: moved!, attempt: attempt! };
+  });
+}
+
+/** Live fields of a generating segment; null when it is no longer generating this prompt. */
+export async function updateGeneratingSegment(
+  db: Executor,
+  segmentId: string,
+  promptId: string,
+  changes: { progress?: number; queuePosition?: number | null; backend?: string },
+): Promise<SegmentRow | null> {
+  const [row] = await db
+    .update(segments)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(
+      and(eq(segments.id, segmentId), eq(segments.status, 'generating'), eq(segments.promptId, promptId)),
+    )
+    .returning();
+  return row ?? null;
+}
+
+export async function setAttemptBackend(db: Executor, attemptId: string, backend: string): Promise<void> {
+  await db.update(generationAttempts).set({ backend }).where(eq(generationAttempts.id, attemptId));
+}
+
+export interface AttemptTimes {
+  queueMs?: number | null;
+  executionMs?: number | null;
+}
+
+/**
+ * Success: the segment gets its clip (guarded on still generating this prompt) and the attempt
+ * is closed. Null when the segment moved on meanwhile (cancelled); the caller discards the clip.
+ */
+export async function completeGeneration(
+  db: Executor,
+  done: {
+    segmentId: string;
+    promptId: string;
+    attemptId: string;
+    assetId: string;
+    contentHash: string;
+  } & AttemptTimes,
+): Promise<SegmentRow | null> {
+  const [row] = await db
+    .update(segments)
+    .set({
+      status: 'completed',
+      progress: 1,
+      outputAssetId: done.assetId,
+      contentHash: done.contentHash,
+      queuePosition: null,
+      nextAttemptAt: null,
+      errorCode: null,
+      errorMessage: null,
+      errorTips: null,
+      errorDetail: null,
+      retryable: null,
+      errorAt: null,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(segments.id, done.segmentId),
+        eq(segments.status, 'generating'),
+        eq(segments.promptId, done.promptId),
+      ),
+    )
+    .returning();
+  if (row) await closeAttempt(db, done.attemptId, 'succeeded', null, done);
+  return row ?? null;
+}
+
+/** Closes an attempt row with its outcome, failure and durations. */
+export async function closeAttempt(
+  db: Executor,
+  attemptId: string,
+  outcome: Exclude<AttemptOutcome, 'running'>,
+  failure: FailureRecord | null,
+  times: AttemptTimes = {},
+): Promise<void> {
+  await db
+    .update(generationAttempts)
+    .set({
+      outcome,
+      finishedAt: sql`now()`,
+      durationMs: sql`(extract(epoch from (now() - ${generationAttempts.startedAt})) * 1000)::int`,
+      queueMs: times.queueMs ?? null,
+      executionMs: times.executionMs ?? null,
+      errorCode: failure?.code ?? null,
+      errorMessage: failure?.message ?? null,
+      errorDetail: failure?.detail ?? null,
+      retryable: failure?.retryable ?? null,
+    })
+    .where(and(eq(generationAttempts.id, attemptId), eq(generationAttempts.outcome, 'running')));
+}
+
+function errorColumns(failure: FailureRecord) {
+  return {
+    errorCode: failure.code,
+    errorMessage: failure.message,
+    errorTips: failure.tips,
+    errorDetail: failure.detail,
+    retryable: failure.retryable,
+    errorAt: sql`now()`,
+  };
+}
+
+/**
+ * After a failed attempt: back to `queued` for the next try at `nextAttemptAt` (retry), or
+ * `failed`; the last error stays visible either way. Guarded on still generating this prompt.
+ */
+export async function settleFailedGeneration(
+  db: Executor,
+  segmentId: string,
+  promptId: string,
+  failure: FailureRecord,
+  next: { retryAt: Date } | null,
+): Promise<SegmentRow | null> {
+  const [row] = await db
+    .update(segments)
+    .set({
+      status: next ? 'queued' : 'failed',
+      progress: 0,
+      queuePosition: null,
+      nextAttemptAt: next ? next.retryAt : null,
+      ...errorColumns(failure),
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(eq(segments.id, segmentId), eq(segments.status, 'generating'), eq(segments.promptId, promptId)),
+    )
+    .returning();
+  return row ?? null;
+}
+
+/** Error codes of the earlier failed attempts of the current run, oldest first. */
+export async function earlierRunCodes(
+  db: Executor,
+  segmentId: string,
+  lifetimeAttempt: number,
+  runAttempt: number,
+): Promise<ErrorCode[]> {
+  const rows = await db
+    .select({ code: generationAttempts.errorCode })
+    .from(generationAttempts)
+    .where(
+      and(
+        eq(generationAttempts.segmentId, segmentId),
+        lt(generationAttempts.attempt, lifetimeAttempt),
+        gt(generationAttempts.attempt, lifetimeAttempt - runAttempt),
+      ),
+    )
+    .orderBy(generationAttempts.attempt);
+  return rows.map((r) => r.code).filter((c): c is ErrorCode => c !== null);
+}
+
+export async function listAttempts(db: Executor, segmentId: string): Promise<AttemptRow[]> {
+  return db
+    .select()
+    .from(generationAttempts)
+    .where(eq(generationAttempts.segmentId, segmentId))
+    .orderBy(desc(generationAttempts.attempt));
+}
+
+/** The running attempt of a generating segment (for the reaper and for cancel). */
+export async function findRunningAttempt(
+  db: Executor,
+  segmentId: string,
+  promptId: string,
+): Promise<AttemptRow | null> {
+  const [row] = await db
+    .select()
+    .from(generationAttempts)
+    .where(
+      and(
+        eq(generationAttempts.segmentId, segmentId),
+        eq(generationAttempts.promptId, promptId),
+        eq(generationAttempts.outcome, 'running'),
+      ),
+    );
+  return row ?? null;
+}

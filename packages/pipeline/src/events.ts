@@ -1,0 +1,153 @@
+import type { RenderJob, Segment } from '@framesmith/core';
+import {
+  type AssetSummary,
+  type Database,
+  type SegmentRow,
+  getSegment,
+  serializeSegment,
+} from '@framesmith/db';
+import { findAsset } from '@framesmith/db/queries/assets';
+import { getRenderJob, type RenderJobRow, renderJobResource } from '@framesmith/db/queries/render-jobs';
+import type { Logger } from './logger.ts';
+
+/**
+ * Live events (ARCHITECTURE §10). Every change of a segment or a render job is announced with
+ * PostgreSQL NOTIFY, so it crosses processes; each api process LISTENs once and fans events out
+ * to its clients. A notice carries the whole resource when it fits NOTIFY's 8000-byte limit,
+ * otherwise only ids and the receiving side reads the row.
+ */
+export const EVENTS_CHANNEL = 'framesmith_events';
+const MAX_NOTIFY_BYTES = 7900;
+
+export type LiveEvent =
+  | { event: 'segment'; projectId: string; data: Segment }
+  | { event: 'render-job'; projectId: string; data: RenderJob };
+
+interface Notice {
+  kind: LiveEvent['event'];
+  id: string;
+  projectId: string;
+  data?: Segment | RenderJob;
+}
+
+async function notify(database: Database, notice: Notice, logger?: Logger): Promise<void> {
+  let payload = JSON.stringify(notice);
+  if (Buffer.byteLength(payload) > MAX_NOTIFY_BYTES) {
+    payload = JSON.stringify({ kind: notice.kind, id: notice.id, projectId: notice.projectId });
+  }
+  try {
+    await database.notify(EVENTS_CHANNEL, payload);
+  } catch (err) {
+    // A lost notice is caught up by clients when they reconnect; it must not fail the work.
+    logger?.warn({ err, kind: notice.kind, id: notice.id }, 'could not publish a live event');
+  }
+}
+
+/** Announces a segment's new state. `output` saves a read when the caller has the asset at hand. */
+export async function publishSegment(
+  database: Database,
+  row: SegmentRow,
+  output?: AssetSummary | null,
+  logger?: Logger,
+): Promise<void> {
+  let asset = output ?? null;
+  if (output === undefined && row.outputAssetId) {
+    const a = await findAsset(database.db, row.outputAssetId).catch(() => null);
+    asset = a ? { id: a.id, durationSeconds: a.durationSeconds, width: a.width, height: a.height } : null;
+  }
+  await notify(
+    database,
+    { kind: 'segment', id: row.id, projectId: row.projectId, data: serializeSegment(row, asset) },
+    logger,
+  );
+}
+
+export async function publishSegments(database: Database, rows: readonly SegmentRow[], logger?: Logger) {
+  for (const row of rows) await publishSegment(database, row, undefined, logger);
+}
+
+export async function publishRenderJob(
+  database: Database,
+  row: RenderJobRow,
+  logger?: Logger,
+): Promise<void> {
+  const data = await renderJobResource(database.db, row).catch(() => undefined);
+  await notify(database, { kind: 'render-job', id: row.id, projectId: row.projectId, data }, logger);
+}
+
+type Listener = (event: LiveEvent) => void;
+
+/** One LISTEN per process, fanned out to subscribers filtered by project. */
+export class EventHub {
+  private readonly database: Database;
+  private readonly logger: Logger | undefined;
+  private readonly listeners = new Map<Listener, string | null>();
+  private unlisten: (() => Promise<void>) | null = null;
+
+  private constructor(database: Database, logger?: Logger) {
+    this.database = database;
+    this.logger = logger;
+  }
+
+  static async start(database: Database, logger?: Logger): Promise<EventHub> {
+    const hub = new EventHub(database, logger);
+    hub.unlisten = await database.listen(EVENTS_CHANNEL, (payload) => {
+      void hub.dispatch(payload);
+    });
+    return hub;
+  }
+
+  /** `projectId` null receives every project's events. Returns the unsubscribe function. */
+  subscribe(projectId: string | null, listener: Listener): () => void {
+    this.listeners.set(listener, projectId);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  private async dispatch(payload: string): Promise<void> {
+    let notice: Notice;
+    try {
+      notice = JSON.parse(payload) as Notice;
+    } catch {
+      return;
+    }
+    const wanted = [...this.listeners].filter(([, p]) => p === null || p === notice.projectId);
+    if (wanted.length === 0) return;
+    let event: LiveEvent;
+    try {
+      event =
+        notice.kind === 'segment'
+          ? {
+              event: 'segment',
+              projectId: notice.projectId,
+              data: (notice.data as Segment | undefined) ?? (await getSegment(this.database.db, notice.id)),
+            }
+          : {
+              event: 'render-job',
+              projectId: notice.projectId,
+              data:
+                (notice.data as RenderJob | undefined) ?? (await getRenderJob(this.database.db, notice.id)),
+            };
+    } catch {
+      return; // deleted meanwhile
+    }
+    for (const [listener] of wanted) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger?.warn({ err }, 'live event listener failed');
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.listeners.clear();
+    await this.unlisten?.();
+    this.unlisten = null;
+  }
+}

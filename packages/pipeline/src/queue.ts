@@ -1,0 +1,199 @@
+import { PgBoss } from 'pg-boss';
+import type { Database } from '@framesmith/db';
+import { DEAD_LETTER_QUEUE, JOB_NAMES, type JobName, type JobPayload } from './job-names.ts';
+import { type JobHandlers, parsePayload } from './job-registry.ts';
+import { type Logger, silentLogger } from './logger.ts';
+
+/**
+ * The durable queue: pg-boss 12 on the application's own database (PGlite through its SQL
+ * adapter, PostgreSQL through a connection string). Jobs carry heartbeats, so the job of a
+ * worker that died is failed by the queue's monitor and taken again within about 20 s.
+ * The queue's own retries are only for that (and for database outages): generation retries
+ * are scheduled by the segment worker as new jobs, so the two never multiply.
+ */
+
+export interface QueueTuning {
+  /** Heartbeat of an active job, in seconds (pg-boss minimum 10). */
+  heartbeatSeconds: number;
+  /** How often the monitor looks for stale heartbeats and expired jobs. */
+  superviseIntervalSeconds: number;
+  /** Idle poll; jobs sent for now also wake workers by NOTIFY. */
+  pollingIntervalSeconds: number;
+  /** Longest a job may stay active. */
+  expireInSeconds: number;
+  /** The queue's own retries of a job whose worker died or whose handler threw (doubling delay). */
+  retryLimit: number;
+  retryDelaySeconds: number;
+}
+
+export const DEFAULT_TUNING: QueueTuning = {
+  heartbeatSeconds: 10,
+  superviseIntervalSeconds: 5,
+  pollingIntervalSeconds: 1,
+  expireInSeconds: 3600,
+  retryLimit: 3,
+  retryDelaySeconds: 2,
+};
+
+export interface DeadLetter {
+  id: string;
+  queue: string | null;
+  sourceId: string | null;
+  data: unknown;
+  error: unknown;
+  retries: number | null;
+  createdOn: string;
+}
+
+export interface SendOptions {
+  startAfter?: Date;
+}
+
+export class JobQueue {
+  readonly boss: PgBoss;
+  readonly tuning: QueueTuning;
+  private readonly logger: Logger;
+  private stopped = false;
+
+  private constructor(boss: PgBoss, tuning: QueueTuning, logger: Logger) {
+    this.boss = boss;
+    this.tuning = tuning;
+    this.logger = logger;
+  }
+
+  /** Installs or migrates the queue schema and creates the queues; safe to run from many processes. */
+  static async start(
+    database: Database,
+    options: { tuning?: Partial<QueueTuning>; logger?: Logger; instanceName?: string } = {},
+  ): Promise<JobQueue> {
+    const tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    const logger = options.logger ?? silentLogger;
+    const common = {
+      useListenNotify: true,
+      superviseIntervalSeconds: tuning.superviseIntervalSeconds,
+      monitorIntervalSeconds: tuning.superviseIntervalSeconds,
+      instanceName: options.instanceName ?? 'framesmith',
+    };
+    const conn = database.queueConnection;
+    const boss =
+      'connectionString' in conn
+        ? new PgBoss({ ...common, connectionString: conn.connectionString, max: 5 })
+        : new PgBoss({
+            ...common,
+            backend: 'pglite',
+            db: {
+              executeSql: conn.executeSql as (text: string, values?: unknown[]) => Promise<{ rows: never[] }>,
+              // Lets NOTIFY wake idle workers at once instead of at their next poll.
+              async listen(channel, onNotification, onReconnect) {
+                const unlisten = await database.listen(channel, onNotification);
+                onReconnect();
+                return { close: unlisten };
+              },
+            },
+          });
+    boss.on('error', (err: unknown) => logger.warn({ err }, 'job queue error'));
+    boss.on('warning', (w: unknown) => logger.debug({ warning: w }, 'job queue warning'));
+    await boss.start();
+    const queue = new JobQueue(boss, tuning, logger);
+    await queue.createQueues();
+    return queue;
+  }
+
+  private async createQueues(): Promise<void> {
+    const existing = new Set((await this.boss.getQueues()).map((q) => q.name));
+    if (!existing.has(DEAD_LETTER_QUEUE)) {
+      await this.boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: 30 * 24 * 3600 });
+    }
+    for (const name of JOB_NAMES) {
+      const options = {
+        heartbeatSeconds: this.tuning.heartbeatSeconds,
+        expireInSeconds: this.tuning.expireInSeconds,
+        retryLimit: this.tuning.retryLimit,
+        retryDelay: this.tuning.retryDelaySeconds,
+        retryBackoff: this.tuning.retryDelaySeconds > 0,
+        deadLetter: DEAD_LETTER_QUEUE,
+        notify: true,
+      };
+      if (existing.has(name)) await this.boss.updateQueue(name, options);
+      else await this.boss.createQueue(name, options);
+    }
+  }
+
+  async send<N extends JobName>(name: N, payload: JobPayload<N>, options: SendOptions = {}): Promise<string> {
+    const key = 'segmentId' in payload ? payload.segmentId : (payload as { renderJobId: string }).renderJobId;
+    const id = await this.boss.send(name, payload, {
+      singletonKey: key,
+      ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+    });
+    if (!id) throw new Error(`The queue refused a ${name} job`);
+    return id;
+  }
+
+  /** Starts taking jobs: `concurrency[name]` at a time in this process. */
+  async work(handlers: JobHandlers, concurrency: Record<JobName, number>): Promise<void> {
+    for (const name of JOB_NAMES) {
+      const handler = handlers[name] as (
+        p: unknown,
+        c: Parameters<JobHandlers[JobName]>[1],
+      ) => ReturnType<JobHandlers[JobName]>;
+      await this.boss.work(
+        name,
+        {
+          localConcurrency: concurrency[name],
+          pollingIntervalSeconds: this.tuning.pollingIntervalSeconds,
+          notifyPollingIntervalSeconds: this.tuning.pollingIntervalSeconds,
+        },
+        async ([job]) => {
+          if (!job) return undefined;
+          const payload = parsePayload(name, job.data);
+          return handler(payload, { jobId: job.id, retryCount: job.retryCount, signal: job.signal });
+        },
+      );
+    }
+  }
+
+  /** Keys (segment or render job ids) that have a job waiting or running. */
+  async liveKeys(name: JobName, keys: readonly string[]): Promise<Set<string>> {
+    const live = new Set<string>();
+    for (const key of keys) {
+      const jobs = await this.boss.findJobs(name, { key, limit: 100 });
+      if (jobs.some((j) => j.state === 'created' || j.state === 'retry' || j.state === 'active'))
+        live.add(key);
+    }
+    return live;
+  }
+
+  /** Dead-lettered jobs, newest first, each with the last error of the job it came from. */
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
+    const jobs = await this.boss.findJobs(DEAD_LETTER_QUEUE, { limit });
+    const letters: DeadLetter[] = [];
+    for (const j of jobs.reverse()) {
+      const source =
+        j.sourceName && j.sourceId
+          ? (await this.boss.findJobs(j.sourceName, { id: j.sourceId }))[0]
+          : undefined;
+      letters.push({
+        id: j.id,
+        queue: j.sourceName,
+        sourceId: j.sourceId,
+        data: j.data,
+        error: source?.output ?? j.output ?? null,
+        retries: source?.retryCount ?? null,
+        createdOn: new Date(j.sourceCreatedOn ?? j.createdOn).toISOString(),
+      });
+    }
+    return letters;
+  }
+
+  /** Stops taking jobs. `graceful` waits for running handlers (up to timeoutMs). */
+  async stop(options: { graceful?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.boss.stop({
+      graceful: options.graceful ?? true,
+      timeout: options.timeoutMs ?? 30_000,
+      close: true,
+    });
+    this.logger.debug({}, 'job queue stopped');
+  }
+}
