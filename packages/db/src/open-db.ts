@@ -123,6 +123,12 @@ function openPostgres(url: string, poolSize: number): Database {
   };
 }
 
+/**
+ * PGlite's default 128 MB of shared buffers is zero-filled at start, so it all counts as resident
+ * memory; an embedded, single-user database works well with 32 MB.
+ */
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+
 async function openPglite(
   dataDir: string | undefined,
   loadDataDir: Blob | File | undefined,
@@ -134,10 +140,10 @@ async function openPglite(
   }
   let client: PGlite;
   try {
-    client = await PGlite.create(
-      dataDir ? join(dataDir, 'pg') : undefined,
-      loadDataDir ? { loadDataDir } : {},
-    );
+    client = await PGlite.create(dataDir ? join(dataDir, 'pg') : undefined, {
+      ...(loadDataDir ? { loadDataDir } : {}),
+      startParams: PGLITE_START_PARAMS,
+    });
   } catch (err) {
     lock?.release();
     throw err;
