@@ -3,10 +3,11 @@ import { ErrorBoundary } from '../components/error-boundary.tsx';
 import { matchPath, useLocation } from '../lib/router.tsx';
 import { AppLayout } from './layout.tsx';
 import { NotFoundPage } from './routes/not-found.tsx';
-import { ProjectPage } from './routes/project.tsx';
-import { ProjectsPage } from './routes/projects.tsx';
 
-// The library (and later analytics, with its chart library) load on first visit, not up front.
+// Every page is its own chunk: the first paint needs only React, the header and the page shown.
+// Schemas (zod), drag and drop and the library come with the pages that use them.
+const ProjectsPage = lazy(() => import('./routes/projects.tsx'));
+const ProjectPage = lazy(() => import('./routes/project.tsx'));
 const WorkflowsPage = lazy(() => import('./routes/workflows.tsx'));
 const WorkflowPage = lazy(() => import('./routes/workflow.tsx'));
 

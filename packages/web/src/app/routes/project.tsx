@@ -13,7 +13,7 @@ import { Link } from '../../lib/router.tsx';
 const STREAM_TEXT = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' } as const;
 
 /** The timeline editor: render bar, the segments with live status, and the form to add one. */
-export function ProjectPage({ params }: { params: Record<string, string> }) {
+export default function ProjectPage({ params }: { params: Record<string, string> }) {
   const id = params.id ?? '';
   const project = useProject(id);
   const jobs = useRenderJobs(id);

@@ -4,7 +4,7 @@ import { CreateProjectForm } from '../../features/projects/components/create-pro
 import { ProjectsList } from '../../features/projects/components/projects-list.tsx';
 import { navigate } from '../../lib/router.tsx';
 
-export function ProjectsPage() {
+export default function ProjectsPage() {
   const projects = useProjects();
   return (
     <div className="page page--narrow">

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { ServerIcon } from '../../../components/icons.tsx';
 import { formatAgo, formatBytes } from '../../../lib/format.ts';
-import { type BackendHealth, type BackendsHealth, useBackendsHealth } from '../api/get-backends-health.ts';
+import { type BackendHealth, type ComfyHealth, useBackendsHealth } from '../api/get-backends-health.ts';
 import { useMeta } from '../api/get-meta.ts';
 
 const OVERALL_TEXT: Record<string, string> = {
@@ -17,7 +17,7 @@ const CIRCUIT_TEXT: Record<string, string> = {
   halfOpen: 'half-open (testing)',
 };
 
-function summary(health: BackendsHealth | undefined): { tone: string; text: string } {
+function summary(health: ComfyHealth | undefined): { tone: string; text: string } {
   if (!health) return { tone: 'unknown', text: 'Checking GPU backends…' };
   const healthy = health.backends.filter((b) => b.status === 'healthy').length;
   const total = health.backends.length;
@@ -33,7 +33,7 @@ export function BackendsIndicator() {
   const panelId = useId();
   const wrapRef = useRef<HTMLDivElement>(null);
   const s = summary(health.data);
-  const simulated = meta.data?.backendMode === 'simulated';
+  const simulated = meta.data?.backendMode === 'simulated' || health.data?.simulated === true;
 
   useEffect(() => {
     if (!open) return;
@@ -100,13 +100,15 @@ export function BackendsIndicator() {
 }
 
 function BackendRow({ backend: b }: { backend: BackendHealth }) {
-  const tone = b.status === 'healthy' ? 'ok' : b.status === 'unhealthy' ? 'warn' : 'bad';
+  const tone =
+    b.status === 'healthy' ? 'ok' : b.status === 'unhealthy' || b.status === 'unknown' ? 'warn' : 'bad';
   return (
     <li className="backend">
       <p className="backend__name">
         <span className={`dot tone-${tone}`} aria-hidden="true" />
         <strong>{b.name}</strong> <span className={`backend__status tone-${tone}`}>{b.status}</span>
         {b.draining ? <span className="badge">draining</span> : null}
+        {!b.enabled ? <span className="badge">disabled</span> : null}
       </p>
       <dl className="backend__facts">
         <div>
@@ -115,7 +117,10 @@ function BackendRow({ backend: b }: { backend: BackendHealth }) {
         </div>
         <div>
           <dt>Queue</dt>
-          <dd>{b.queueRemaining ?? '–'}</dd>
+          <dd>
+            {b.queueRemaining ?? '–'}
+            {b.inFlight > 0 ? ` · ${b.inFlight} ours running` : ''}
+          </dd>
         </div>
         <div>
           <dt>Circuit</dt>
