@@ -61,9 +61,12 @@ export async function createWebhookQueue(boss: PgBoss, policy: DeliveryPolicy = 
   });
 }
 
-/** Queues one HTTP try sequence for a delivery row (idempotent: the job id is the delivery id). */
-export async function enqueueDelivery(boss: PgBoss, deliveryId: string): Promise<void> {
-  await boss.send(WEBHOOK_QUEUE, { deliveryId } satisfies DeliveryJob, { id: deliveryId });
+/**
+ * Queues one sequence of HTTP tries for a delivery row. Idempotent: the job id is the delivery id.
+ * `again` (a manual redelivery of a finished row) uses a new job id, since the first job is kept.
+ */
+export async function enqueueDelivery(boss: PgBoss, deliveryId: string, again = false): Promise<void> {
+  await boss.send(WEBHOOK_QUEUE, { deliveryId } satisfies DeliveryJob, again ? {} : { id: deliveryId });
 }
 
 export type DeliveryOutcome =
@@ -139,7 +142,7 @@ export async function startWebhookWorker(options: WebhookWorkerOptions): Promise
 
   const handle = async (job: Job<DeliveryJob>) => {
     const found = await getDelivery(db, job.data.deliveryId);
-    if (!found || found.delivery.status !== 'pending') return;
+    if (found?.delivery.status !== 'pending') return;
     const { delivery, webhook } = found;
     const ctx = {
       deliveryId: delivery.id,

@@ -96,7 +96,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
 
   async function segmentFailed(segmentId: string): Promise<number> {
     const [s] = await db.select().from(segments).where(eq(segments.id, segmentId));
-    if (!s || s.status !== 'failed') return 0;
+    if (s?.status !== 'failed') return 0;
     const code = ErrorCode.safeParse(s.errorCode);
     const data: SegmentFailedData = {
       segmentId: s.id,
