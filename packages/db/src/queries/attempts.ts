@@ -272,3 +272,22 @@ export async function findRunningAttempt(
     );
   return row ?? null;
 }
+
+/** Segments in `status` whose row has not changed for `olderThanMs` (for the reaper). */
+export async function staleSegments(
+  db: Executor,
+  status: 'queued' | 'generating',
+  olderThanMs: number,
+  limit = 500,
+): Promise<SegmentRow[]> {
+  return db
+    .select()
+    .from(segments)
+    .where(
+      and(
+        eq(segments.status, status),
+        lt(segments.updatedAt, sql`now() - make_interval(secs => ${olderThanMs / 1000})`),
+      ),
+    )
+    .limit(limit);
+}

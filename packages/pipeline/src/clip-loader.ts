@@ -1,0 +1,67 @@
+import { AppError, type ProjectSettings } from '@framesmith/core';
+import { type Executor, defaultWorkflowId, findWorkflowRow, type SegmentRow } from '@framesmith/db';
+import { type ClipSpec, resolveClipSpec, type WorkflowSource } from './clip-spec.ts';
+
+/** Reads what a segment's clip depends on (its workflow) and resolves its ClipSpec. */
+
+export async function loadWorkflowSource(db: Executor, segment: SegmentRow): Promise<WorkflowSource | null> {
+  if (segment.inlineWorkflow) return null;
+  const id = segment.workflowId ?? defaultWorkflowId(segment.params);
+  const row = await findWorkflowRow(db, id);
+  if (!row) {
+    throw new AppError('COMFYUI_WORKFLOW_ERROR', {
+      message: 'The workflow of this segment no longer exists.',
+      detail: { reason: 'workflow not found', workflowId: id },
+    });
+  }
+  return {
+    id: row.id,
+    graph: row.graph,
+    bindings: row.bindings,
+    generationTimeoutMs: row.generationTimeoutMs,
+  };
+}
+
+export async function loadClipSpec(
+  db: Executor,
+  segment: SegmentRow,
+  settings: ProjectSettings,
+): Promise<ClipSpec> {
+  const workflow = await loadWorkflowSource(db, segment);
+  return resolveClipSpec(
+    segment,
+    settings,
+    workflow ?? { id: '', graph: {}, bindings: {}, generationTimeoutMs: null },
+  );
+}
+
+/** Specs of many segments, reading each workflow once; a segment whose spec cannot be built maps to null. */
+export async function loadClipSpecs(
+  db: Executor,
+  segments: readonly SegmentRow[],
+  settings: ProjectSettings,
+): Promise<Map<string, ClipSpec | null>> {
+  const workflows = new Map<string, Promise<WorkflowSource | null>>();
+  const specs = new Map<string, ClipSpec | null>();
+  for (const s of segments) {
+    try {
+      let source: WorkflowSource | null = null;
+      if (!s.inlineWorkflow) {
+        const id = s.workflowId ?? defaultWorkflowId(s.params);
+        if (!workflows.has(id)) workflows.set(id, loadWorkflowSource(db, { ...s, workflowId: id }));
+        source = await workflows.get(id)!;
+      }
+      specs.set(
+        s.id,
+        resolveClipSpec(
+          s,
+          settings,
+          source ?? { id: '', graph: {}, bindings: {}, generationTimeoutMs: null },
+        ),
+      );
+    } catch {
+      specs.set(s.id, null);
+    }
+  }
+  return specs;
+}

@@ -1,0 +1,119 @@
+import type { Config } from '@framesmith/core';
+import type { BackendPool } from '@framesmith/comfyui';
+import type { Database } from '@framesmith/db';
+import { createCompositionHandler } from './composition-worker.ts';
+import type { PipelineContext } from './context.ts';
+import { EventHub } from './events.ts';
+import type { JobName } from './job-names.ts';
+import { checkHandlers } from './job-registry.ts';
+import { type Logger, silentLogger } from './logger.ts';
+import { JobQueue, type QueueTuning } from './queue.ts';
+import { type Reaper, startReaper } from './reaper.ts';
+import { RenderService } from './render-service.ts';
+import { retryPolicyFrom } from './retry-decision.ts';
+import { createSegmentWorker, type SegmentWorker } from './segment-worker.ts';
+import { LocalStorage, type Storage } from './storage.ts';
+
+/**
+ * Starts the pipeline in a process. Role `api` only produces (render, retry, cancel) and
+ * streams events; `worker` also takes segment and composition jobs and runs the reaper; `all`
+ * (embedded `start`) does both. The bin owns the backend pool and the database.
+ */
+export interface PipelineOptions {
+  database: Database;
+  config: Config;
+  role?: 'all' | 'api' | 'worker';
+  /** The ComfyUI backends; required for the worker roles. */
+  pool?: BackendPool;
+  /** Defaults to a local directory at config.storageDir. */
+  storage?: Storage;
+  logger?: Logger;
+  tuning?: Partial<QueueTuning>;
+  /** Jobs taken at once in this process, per queue (segments default to WORKER_CONCURRENCY). */
+  concurrency?: Partial<Record<JobName, number>>;
+  reaper?: { intervalMs?: number; graceMs?: number };
+  /** Jitter source for retry delays (tests pin it). */
+  random?: () => number;
+  instanceName?: string;
+}
+
+export interface Pipeline {
+  service: RenderService;
+  events: EventHub;
+  queue: JobQueue;
+  storage: Storage;
+  /** Present in worker roles. */
+  reaper: Reaper | null;
+  segmentWorker: SegmentWorker | null;
+  /** Stops taking jobs (waiting for running ones when graceful), the reaper and the event listener. */
+  stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
+}
+
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const role = options.role ?? 'all';
+  const logger = options.logger ?? silentLogger;
+  const storage = options.storage ?? new LocalStorage(options.config.storageDir);
+  const queue = await JobQueue.start(options.database, {
+    tuning: options.tuning,
+    logger,
+    instanceName: options.instanceName ?? `framesmith-${role}`,
+  });
+  const ctx: PipelineContext = {
+    database: options.database,
+    config: options.config,
+    queue,
+    storage,
+    logger,
+    policy: retryPolicyFrom(options.config),
+    random: options.random ?? Math.random,
+  };
+  const events = await EventHub.start(options.database, logger);
+  const service = new RenderService(ctx);
+  let reaper: Reaper | null = null;
+  let segmentWorker: SegmentWorker | null = null;
+  let unsubscribe: (() => void) | null = null;
+
+  if (role !== 'api') {
+    if (!options.pool) throw new Error('startPipeline: a worker needs the backend pool');
+    const worker = createSegmentWorker(ctx, { pool: options.pool });
+    segmentWorker = worker;
+    const handlers = checkHandlers({
+      'segment-generate': worker.handler,
+      'render-compose': createCompositionHandler(ctx),
+    });
+    // A cancel made in any process reaches the worker running the segment through the events.
+    unsubscribe = events.subscribe(null, (e) => {
+      if (e.event === 'segment' && e.data.status === 'cancelled') worker.cancel(e.data.id);
+    });
+    await queue.work(handlers, {
+      'segment-generate': options.concurrency?.['segment-generate'] ?? options.config.WORKER_CONCURRENCY,
+      'render-compose': options.concurrency?.['render-compose'] ?? 1,
+    });
+    reaper = startReaper(ctx, {
+      intervalMs: options.reaper?.intervalMs ?? 15_000,
+      graceMs: options.reaper?.graceMs ?? 30_000,
+      isRunningHere: (id) => worker.running().includes(id),
+    });
+    void reaper.sweep().catch((err: unknown) => logger.warn({ err }, 'reaper sweep failed'));
+    logger.info({ role, concurrency: options.config.WORKER_CONCURRENCY }, 'pipeline worker started');
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    service,
+    events,
+    queue,
+    storage,
+    reaper,
+    segmentWorker,
+    stop(stopOptions = {}) {
+      stopping ??= (async () => {
+        reaper?.stop();
+        unsubscribe?.();
+        await queue.stop({ graceful: stopOptions.graceful ?? true, timeoutMs: stopOptions.timeoutMs });
+        await events.stop();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { ERROR_TAXONOMY, ErrorCode } from '@framesmith/core';
+import {
+  findRenderJobRow,
+  moveRenderJob,
+  type RenderJobRow,
+  renderSegmentStates,
+} from '@framesmith/db/queries/render-jobs';
+import type { PipelineContext } from './context.ts';
+import { publishRenderJob } from './events.ts';
+import { decideRenderStep } from './render-accounting.ts';
+
+/**
+ * Moves a queued or generating render job on once its segments allow it: to compositing (and
+ * queues the composition), to failed with a summary, or to cancelled. Called after every
+ * segment change and by the reaper; every move is guarded, so concurrent callers agree.
+ */
+export async function advanceRenderJob(
+  ctx: PipelineContext,
+  renderJobId: string | null,
+): Promise<RenderJobRow | null> {
+  if (!renderJobId) return null;
+  const { db } = ctx.database;
+  const job = await findRenderJobRow(db, renderJobId);
+  if (!job || (job.status !== 'queued' && job.status !== 'generating')) return job;
+  const step = decideRenderStep(await renderSegmentStates(db, job.segmentIds));
+  let moved: RenderJobRow | null = null;
+  switch (step.step) {
+    case 'wait':
+      return job;
+    case 'compose':
+      moved = await moveRenderJob(db, job.id, ['queued', 'generating'], 'compositing');
+      if (moved) await ctx.queue.send('render-compose', { renderJobId: job.id });
+      break;
+    case 'fail': {
+      const code = ErrorCode.safeParse(step.firstError?.code);
+      moved = await moveRenderJob(db, job.id, ['queued', 'generating'], 'failed', {
+        summary: step.summary,
+        errorCode: code.success ? code.data : 'INTERNAL_ERROR',
+        errorMessage: step.firstError?.message ?? (code.success ? ERROR_TAXONOMY[code.data].message : null),
+        errorDetail: { reason: step.summary },
+      });
+      break;
+    }
+    case 'cancel':
+      moved = await moveRenderJob(db, job.id, ['queued', 'generating'], 'cancelled', {
+        summary: step.summary,
+      });
+      break;
+  }
+  if (!moved) return findRenderJobRow(db, renderJobId);
+  ctx.logger.info(
+    { renderJobId: job.id, projectId: job.projectId, status: moved.status, summary: moved.summary },
+    'render job moved',
+  );
+  await publishRenderJob(ctx.database, moved, ctx.logger);
+  return moved;
+}

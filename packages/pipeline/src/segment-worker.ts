@@ -1,0 +1,234 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppError, type ProjectSettings } from '@framesmith/core';
+import { type BackendPool, type Lease, runGeneration, type GenerationProgress } from '@framesmith/comfyui';
+import { findProjectRow } from '@framesmith/db';
+import { deleteAssetRow, insertAsset } from '@framesmith/db/queries/assets';
+import {
+  claimSegment,
+  completeGeneration,
+  setAttemptBackend,
+  updateGeneratingSegment,
+} from '@framesmith/db/queries/attempts';
+import { moveRenderJob } from '@framesmith/db/queries/render-jobs';
+import { loadClipSpec } from './clip-loader.ts';
+import type { PipelineContext } from './context.ts';
+import { publishRenderJob, publishSegment } from './events.ts';
+import { type AttemptContext, handleGenerationFailure, SegmentCancelled } from './failure-handler.ts';
+import type { JobHandler } from './job-registry.ts';
+import { promptIdFor } from './prompt-id.ts';
+import { advanceRenderJob } from './render-progress.ts';
+import { storageKeys } from './storage.ts';
+
+/**
+ * Generates one attempt of one segment (ARCHITECTURE §8): claim (guarded), pick a backend,
+ * build the prompt, run it (reconcile-then-submit, so a re-run after a crash follows the prompt
+ * already on the backend), store the clip, complete (guarded). Failures of any kind go to
+ * handleGenerationFailure. Cancelling aborts the run, which interrupts the prompt on its backend.
+ */
+
+export interface SegmentWorkerDeps {
+  pool: BackendPool;
+  /** Least time between two progress writes of one segment. */
+  progressIntervalMs?: number;
+}
+
+export interface SegmentWorker {
+  handler: JobHandler<'segment-generate'>;
+  /** Interrupts the local run of a segment (the user cancelled it); false when it does not run here. */
+  cancel(segmentId: string): boolean;
+  /** Segments generating in this process. */
+  running(): string[];
+}
+
+export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDeps): SegmentWorker {
+  const running = new Map<string, AbortController>();
+  const progressIntervalMs = deps.progressIntervalMs ?? 250;
+  const { db } = ctx.database;
+
+  const handler: JobHandler<'segment-generate'> = async (payload, job) => {
+    const claim = await claimSegment(db, {
+      segmentId: payload.segmentId,
+      jobId: job.jobId,
+      promptIdFor: (n) => promptIdFor(payload.segmentId, n),
+    });
+    if (claim.kind === 'skip') {
+      ctx.logger.debug(
+        { segmentId: payload.segmentId, jobId: job.jobId, reason: claim.reason },
+        'segment job skipped',
+      );
+      return { outcome: 'skipped', reason: claim.reason };
+    }
+    const { segment, attempt } = claim;
+    const promptId = attempt.promptId!;
+    const run: AttemptContext = { segment, attempt, promptId, backend: attempt.backend, cancelled: false };
+    const abort = new AbortController();
+    running.set(segment.id, abort);
+    if (claim.kind === 'fresh') {
+      await publishSegment(ctx.database, segment, undefined, ctx.logger);
+      const started = segment.renderJobId
+        ? await moveRenderJob(db, segment.renderJobId, ['queued'], 'generating')
+        : null;
+      if (started) await publishRenderJob(ctx.database, started, ctx.logger);
+    } else {
+      ctx.logger.info(
+        { segmentId: segment.id, promptId, jobId: job.jobId, retryCount: job.retryCount },
+        'resuming a generation after a worker stopped',
+      );
+    }
+    let lease: Lease | null = null;
+    let outputDir: string | null = null;
+    try {
+      const project = await findProjectRow(db, segment.projectId);
+      const settings: ProjectSettings = project?.settings ?? {};
+      const spec = await loadClipSpec(db, segment, settings);
+      lease = await deps.pool.acquire({ signal: abort.signal, requirements: { graph: spec.prompt } });
+      run.backend = lease.name;
+      const withBackend = await updateGeneratingSegment(db, segment.id, promptId, { backend: lease.name });
+      if (!withBackend) throw new SegmentCancelled();
+      await setAttemptBackend(db, attempt.id, lease.name);
+      await publishSegment(ctx.database, withBackend, undefined, ctx.logger);
+
+      const progress = progressWriter(ctx, segment.id, promptId, progressIntervalMs, () => {
+        run.cancelled = true;
+        abort.abort(new SegmentCancelled());
+      });
+      outputDir = await mkdtemp(join(tmpdir(), 'framesmith-gen-'));
+      const result = await runGeneration(lease.client, {
+        graph: spec.prompt,
+        promptId,
+        generationTimeoutMs: spec.generationTimeoutMs ?? ctx.config.COMFYUI_GENERATION_TIMEOUT_MS,
+        outputDir,
+        signal: abort.signal,
+        onProgress: progress.onProgress,
+      });
+      await progress.flush();
+      lease.release('ok');
+      lease = null;
+      const output = result.outputs[0];
+      if (!output) {
+        throw new AppError('COMFYUI_OUTPUT_ERROR', {
+          detail: { promptId, backend: run.backend ?? undefined, reason: 'no video output' },
+        });
+      }
+      const key = storageKeys.clip(segment.projectId, segment.id, attempt.attempt);
+      const stored = await ctx.storage.putFile(key, output.path);
+      const asset = await insertAsset(db, {
+        projectId: segment.projectId,
+        kind: 'clip',
+        storageKey: key,
+        contentType: 'video/mp4',
+        sizeBytes: stored.sizeBytes,
+        durationSeconds: output.durationSeconds,
+        width: output.width,
+        height: output.height,
+      });
+      const completed = await completeGeneration(db, {
+        segmentId: segment.id,
+        promptId,
+        attemptId: attempt.id,
+        assetId: asset.id,
+        contentHash: spec.contentHash,
+        queueMs: Math.round(result.queueMs),
+        executionMs: Math.round(result.executionMs),
+      });
+      if (!completed) {
+        // Cancelled (or taken by another job) while finishing: the clip is not used.
+        await deleteAssetRow(db, asset.id);
+        await ctx.storage.delete(key);
+        throw new SegmentCancelled();
+      }
+      ctx.logger.info(
+        {
+          segmentId: segment.id,
+          renderJobId: segment.renderJobId,
+          backend: run.backend,
+          promptId,
+          attempt: segment.attempt,
+          resumed: result.trace.resumed,
+          queueMs: result.queueMs,
+          executionMs: result.executionMs,
+        },
+        'segment generated',
+      );
+      await publishSegment(ctx.database, completed, asset, ctx.logger);
+      await advanceRenderJob(ctx, completed.renderJobId);
+      return { outcome: 'completed' };
+    } catch (error) {
+      lease?.release(
+        error instanceof AppError && error.code === 'COMFYUI_CONNECTION_ERROR' ? 'connection_error' : 'error',
+      );
+      if (abort.signal.aborted && abort.signal.reason instanceof SegmentCancelled) run.cancelled = true;
+      return handleGenerationFailure(ctx, run, error);
+    } finally {
+      running.delete(segment.id);
+      if (outputDir) await rm(outputDir, { recursive: true, force: true });
+    }
+  };
+
+  return {
+    handler,
+    cancel(segmentId) {
+      const abort = running.get(segmentId);
+      if (!abort) return false;
+      abort.abort(new SegmentCancelled());
+      return true;
+    },
+    running: () => [...running.keys()],
+  };
+}
+
+/**
+ * Writes progress and queue position at most every `intervalMs` (the last value is never lost),
+ * publishing each write. A write that finds the segment no longer generating this prompt means
+ * it was cancelled: `onGone` stops the run.
+ */
+function progressWriter(
+  ctx: PipelineContext,
+  segmentId: string,
+  promptId: string,
+  intervalMs: number,
+  onGone: () => void,
+) {
+  let pending: { progress?: number; queuePosition?: number | null } | null = null;
+  let lastWrite = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let chain = Promise.resolve();
+
+  const write = () => {
+    timer = null;
+    const changes = pending;
+    pending = null;
+    if (!changes) return;
+    lastWrite = Date.now();
+    chain = chain.then(async () => {
+      try {
+        const row = await updateGeneratingSegment(ctx.database.db, segmentId, promptId, changes);
+        if (!row) onGone();
+        else await publishSegment(ctx.database, row, undefined, ctx.logger);
+      } catch (err) {
+        ctx.logger.warn({ err, segmentId }, 'could not record progress');
+      }
+    });
+  };
+
+  return {
+    onProgress(e: GenerationProgress) {
+      pending = {
+        ...pending,
+        progress: Math.max(0, Math.min(1, e.phase === 'queued' ? 0 : e.progress)),
+        queuePosition: e.phase === 'queued' ? (e.queuePosition ?? null) : null,
+      };
+      const wait = lastWrite + intervalMs - Date.now();
+      if (wait <= 0) write();
+      else timer ??= setTimeout(write, wait);
+    },
+    async flush() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      pending = null;
+      await chain;
+    },
+  };
+}
