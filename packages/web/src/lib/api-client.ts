@@ -131,7 +131,8 @@ export async function apiRequest<T = unknown>(path: string, options: RequestOpti
  */
 export function checkContract<T>(schema: z.ZodType<T>, data: unknown, label: string): T {
   const parsed = schema.safeParse(data);
-  if (parsed.success) return parsed.data;
+  // Checked, but passed on as sent: fields newer than this build (e.g. a step count) are kept.
+  if (parsed.success) return data as T;
   console.error(`[framesmith] ${label}: response does not match the contract`, parsed.error.issues);
   return data as T;
 }

@@ -68,19 +68,17 @@ export function applyEvent(qc: QueryClient, eventName: string, raw: unknown): Ev
 
   const segmentFirst = !/render|job/i.test(type);
   for (const c of candidates(data)) {
-    const seg = segmentFirst ? Segment.safeParse(c) : null;
-    if (seg?.success) {
-      upsertSegment(qc, seg.data);
+    // Checked against the contract, then stored as sent (extra fields such as a step count survive).
+    if (segmentFirst && Segment.safeParse(c).success) {
+      upsertSegment(qc, c as Segment);
       return 'segment';
     }
-    const job = RenderJob.safeParse(c);
-    if (job.success) {
-      upsertRenderJob(qc, job.data);
+    if (RenderJob.safeParse(c).success) {
+      upsertRenderJob(qc, c as RenderJob);
       return 'render-job';
     }
-    const late = segmentFirst ? null : Segment.safeParse(c);
-    if (late?.success) {
-      upsertSegment(qc, late.data);
+    if (!segmentFirst && Segment.safeParse(c).success) {
+      upsertSegment(qc, c as Segment);
       return 'segment';
     }
   }

@@ -24,16 +24,16 @@ export function SegmentMedia({ segment, label }: { segment: Segment; label: stri
   }
   const placeholder = {
     pending: { icon: null, text: 'Not generated' },
-    queued: { icon: <ClockIcon width={24} height={24} />, text: 'Queued' },
+    queued: { icon: <ClockIcon width={24} height={24} />, text: '' },
     generating: { icon: <SpinnerIcon width={24} height={24} />, text: formatPercent(segment.progress) },
     completed: { icon: null, text: 'No clip' },
-    failed: { icon: <ErrorIcon width={24} height={24} />, text: 'Failed' },
-    cancelled: { icon: <BanIcon width={24} height={24} />, text: 'Cancelled' },
+    failed: { icon: <ErrorIcon width={24} height={24} />, text: '' },
+    cancelled: { icon: <BanIcon width={24} height={24} />, text: '' },
   }[segment.status];
   return (
     <div className={`segment-media segment-media--${segment.status}`} aria-hidden="true">
       {placeholder.icon}
-      <span>{placeholder.text}</span>
+      {placeholder.text ? <span>{placeholder.text}</span> : null}
     </div>
   );
 }
