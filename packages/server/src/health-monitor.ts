@@ -13,6 +13,7 @@ import type {
 } from '@framesmith/core/ops-schemas';
 import { MIGRATIONS_DIR, type Database } from '@framesmith/db';
 import { queueStats } from '@framesmith/db/queries/analytics';
+import { WEBHOOK_QUEUE } from '@framesmith/pipeline/webhooks/delivery-worker';
 import { type BackendPoolLike, type BackendView, backendViews } from './backend-view.ts';
 
 /**
@@ -149,7 +150,9 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
   async function checkQueue(): Promise<ComponentHealth> {
     const at = new Date().toISOString();
     try {
-      const { value: q, latencyMs } = await timed(() => queueStats(options.database.db, options.queueSchema));
+      const { value: q, latencyMs } = await timed(() =>
+        queueStats(options.database.db, options.queueSchema, { excludeFromTotals: [WEBHOOK_QUEUE] }),
+      );
       if (!q)
         return { status: 'unavailable', message: 'The job queue has not been started yet', checkedAt: at };
       const backlog = (q.oldestJobAgeSeconds ?? 0) > backlogSeconds;

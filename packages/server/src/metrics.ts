@@ -8,6 +8,7 @@ import {
   queueStats,
   renderDurationStats,
 } from '@framesmith/db/queries/analytics';
+import { WEBHOOK_QUEUE } from '@framesmith/pipeline/webhooks/delivery-worker';
 import type { BackendView } from './backend-view.ts';
 
 /**
@@ -95,7 +96,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
         const db = sources.database.db;
         const generation = await generationStats(db, boundsMs);
         const renders = await renderDurationStats(db, boundsMs);
-        const queue = await queueStats(db, schema);
+        const queue = await queueStats(db, schema, { excludeFromTotals: [WEBHOOK_QUEUE] });
         return { generation, renders, queue };
       } catch {
         return null;

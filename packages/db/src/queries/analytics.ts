@@ -342,9 +342,15 @@ export interface QueueStats {
 
 /**
  * Reads pg-boss's job table. Returns null while pg-boss has not installed its schema yet.
- * Dead-letter queues are the ones another queue names as its dead_letter.
+ * Dead-letter queues are the ones another queue names as its dead_letter. Queues in
+ * `excludeFromTotals` (webhook deliveries) are listed per queue but left out of the totals.
  */
-export async function queueStats(db: Db, schema = 'pgboss'): Promise<QueueStats | null> {
+export async function queueStats(
+  db: Db,
+  schema = 'pgboss',
+  options: { excludeFromTotals?: readonly string[] } = {},
+): Promise<QueueStats | null> {
+  const excluded = new Set(options.excludeFromTotals ?? []);
   if (!/^[a-z_][a-z0-9_]*$/i.test(schema)) throw new Error(`invalid pg-boss schema name ${schema}`);
   const [exists] = await rows(db, sql`select to_regclass(${`${schema}.job`})::text as t`);
   if (!exists?.t) return null;
@@ -378,6 +384,7 @@ export async function queueStats(db: Db, schema = 'pgboss'): Promise<QueueStats 
       oldestJobAgeSeconds: numOrNull(r.oldest),
     };
     stats.byQueue.push(entry);
+    if (excluded.has(entry.name)) continue;
     if (r.is_dlq === true) {
       stats.deadLetter += entry.waiting + entry.active;
       continue;
