@@ -76,7 +76,7 @@ interface Backend {
  * The ComfyUI servers of COMFYUI_URL (seed's enhancements 3 and 5): health on an interval, a
  * circuit breaker each (in its client), least-loaded routing, throttling when every backend is
  * busy, and routing by installed nodes and models. Emits 'change' (BackendState) on every
- * health or breaker transition.
+ * health or breaker transition, and 'throttled' ({waiting}) when a job starts waiting for a slot.
  */
 export class BackendPool extends EventEmitter {
   readonly #opts: BackendPoolOptions;
@@ -202,6 +202,7 @@ export class BackendPool extends EventEmitter {
         const picked = this.#pick(free);
         return this.#lease(picked);
       }
+      this.emit('throttled', { waiting: this.#waiters.size + 1 });
       await this.#waitForSlot(signal);
     }
   }

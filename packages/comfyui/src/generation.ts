@@ -116,10 +116,14 @@ class GenerationRun {
   readonly #unreachableGraceMs: number;
   #objectInfo: ObjectInfo | undefined;
 
-  // Following state.
+  // Following state. The outcome exists from the start: a WebSocket event may settle it before following begins.
   #settled = false;
   #resolve!: (v: { entry: HistoryEntry; via: 'websocket' | 'poll' }) => void;
   #reject!: (e: unknown) => void;
+  readonly #outcome = new Promise<{ entry: HistoryEntry; via: 'websocket' | 'poll' }>((resolve, reject) => {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  });
   #phase: 'queued' | 'running' = 'queued';
   #submittedAt = now();
   #startedAt: number | null = null;
@@ -141,6 +145,7 @@ class GenerationRun {
     this.#reconcileIntervalMs = req.tuning?.reconcileIntervalMs ?? 2000;
     this.#lostConfirmMs = req.tuning?.lostConfirmMs ?? 1000;
     this.#unreachableGraceMs = req.tuning?.unreachableGraceMs ?? 15_000;
+    this.#outcome.catch(() => {}); // observed by #follow; never an unhandled rejection
   }
 
   async run(): Promise<GenerationResult> {
@@ -274,10 +279,7 @@ class GenerationRun {
   // --- following ------------------------------------------------------------------------------
 
   #follow(start: Located | null): Promise<{ entry: HistoryEntry; via: 'websocket' | 'poll' }> {
-    const promise = new Promise<{ entry: HistoryEntry; via: 'websocket' | 'poll' }>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    const promise = this.#outcome;
     const { signal } = this.#req;
     const onAbort = () => void this.#abort();
     signal?.addEventListener('abort', onAbort, { once: true });

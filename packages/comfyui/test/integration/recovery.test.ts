@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { startSimulator } from '@framesmith/comfy-sim';
+import { ComfyClient } from '../../src/comfy-client.ts';
+import { runGeneration } from '../../src/generation.ts';
+import { makeClient, type OutputDirs, outputDirs, rejectsWith } from './sim-helpers.ts';
+
+/** Lost sockets, lost responses, restarts, re-runs and cancels: nothing is lost or queued twice. */
+describe('recovery against the simulator', () => {
+  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  let client: ComfyClient;
+  let out: OutputDirs;
+
+  before(async () => {
+    sim = await startSimulator({ port: 0, generationMs: 600, sameClientIdBug: true });
+    client = makeClient(sim.url);
+    out = await outputDirs();
+  });
+  afterEach(async () => {
+    await sim.clearFaults();
+  });
+  after(async () => {
+    client.close();
+    await sim.close();
+    await out.cleanup();
+  });
+
+  test('the WebSocket dropped mid-generation: the job still completes, reconciled through history', async () => {
+    await sim.setFaults([{ kind: 'ws_drop', count: 1 }]);
+    const r = await runGeneration(client, out.request());
+    assert.equal(r.outputs.length, 1);
+    assert.ok(r.trace.socketDrops >= 1, 'the socket was dropped');
+    assert.ok(r.trace.reconciliations >= 1, 'reconciled through /queue and /history');
+  });
+
+  test('a silent WebSocket (no events at all): completes by polling history', async () => {
+    await sim.setFaults([{ kind: 'ws_silent', count: 1 }]);
+    const r = await runGeneration(client, out.request());
+    assert.equal(r.trace.completedVia, 'poll');
+    assert.equal(r.outputs.length, 1);
+  });
+
+  test('the simulator restarted mid-generation: COMFYUI_PROMPT_LOST, not the generation timeout', async (t) => {
+    let restarted: Promise<unknown> | null = null;
+    const started = performance.now();
+    const req = out.request({
+      generationTimeoutMs: 60_000,
+      onProgress: (e) => {
+        if (e.phase === 'running' && !restarted) restarted = sim.restart();
+      },
+    });
+    const e = await rejectsWith(runGeneration(client, req), 'COMFYUI_PROMPT_LOST');
+    await restarted;
+    t.diagnostic(`lost detected ${Math.round(performance.now() - started)} ms after submit`);
+    assert.equal(e.detail.promptId, req.promptId);
+  });
+
+  test('a lost POST /prompt response is reconciled, never queued twice', async () => {
+    // The server queues the prompt but never answers: the client times out, finds it in /queue, follows it.
+    await sim.setFaults([{ kind: 'hang', route: '/prompt', process: true, count: 1 }]);
+    const quick = makeClient(sim.url, { requestTimeoutMs: 400, name: 'quick' });
+    const r = await runGeneration(quick, out.request());
+    assert.equal(r.trace.submits, 1, 'sent once');
+    assert.equal(r.outputs.length, 1);
+    quick.close();
+  });
+
+  test('reconcile-then-submit: a re-run after a crash follows the queued prompt instead of sending it again', async () => {
+    const req = out.request();
+    await client.submitPrompt(req.graph, { promptId: req.promptId });
+    const r = await runGeneration(client, req);
+    assert.equal(r.trace.resumed, true);
+    assert.equal(r.trace.submits, 0);
+    assert.equal(r.outputs.length, 1);
+    // And once it is done, a third run just collects it from history.
+    const again = await runGeneration(client, { ...req, outputDir: `${req.outputDir}-again` });
+    assert.equal(again.trace.resumed, true);
+    assert.equal(again.trace.completedVia, 'poll');
+  });
+
+  test('cancel through the signal interrupts the running prompt on the backend', async () => {
+    const controller = new AbortController();
+    const req = out.request({
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.phase === 'running') controller.abort(new Error('cancelled by user'));
+      },
+    });
+    await assert.rejects(runGeneration(client, req), /cancelled by user/);
+    const q = await client.getQueue();
+    assert.equal(ComfyClient.positionIn(q, req.promptId), null);
+    const h = await client.getHistory(req.promptId);
+    assert.equal(h?.status?.messages.at(-1)?.[0], 'execution_interrupted');
+  });
+
+  test('a queued prompt reports its position, and cancel removes it from the queue', async () => {
+    const first = out.request();
+    const firstRun = runGeneration(client, first);
+    const controller = new AbortController();
+    const positions: number[] = [];
+    const second = out.request({
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.phase === 'queued' && e.queuePosition !== undefined) {
+          positions.push(e.queuePosition);
+          controller.abort(new Error('stop waiting'));
+        }
+      },
+    });
+    await assert.rejects(runGeneration(client, second), /stop waiting/);
+    assert.equal(positions[0], 1);
+    assert.equal(ComfyClient.positionIn(await client.getQueue(), second.promptId), null);
+    assert.equal(await client.getHistory(second.promptId), null);
+    await firstRun;
+  });
+
+  test('health reports version, devices and queue; a down backend is unreachable', async () => {
+    const h = await client.health(2000);
+    assert.equal(h.status, 'healthy');
+    assert.ok(h.version);
+    assert.ok(h.devices[0]!.vramTotal > 0);
+    assert.equal(h.queueRemaining, 0);
+    const other = makeClient(sim.url, { name: 'health' });
+    await sim.goDown();
+    try {
+      const down = await other.health(2000);
+      assert.equal(down.status, 'unreachable');
+    } finally {
+      await sim.goUp();
+      other.close();
+    }
+  });
+
+  test('the circuit breaker opens after consecutive connection failures and fails fast', async (t) => {
+    const c = makeClient(sim.url, { breakerThreshold: 3, name: 'breaker' });
+    await sim.goDown();
+    t.after(() => sim.goUp());
+    const changes: string[] = [];
+    c.onCircuitChange((s) => changes.push(s));
+    await rejectsWith(c.getQueue(), 'COMFYUI_CONNECTION_ERROR'); // 3 attempts → 3 failures → open
+    assert.equal(c.circuit, 'open');
+    const e = await rejectsWith(c.getQueue(), 'COMFYUI_CONNECTION_ERROR');
+    assert.equal(e.detail.reason, 'circuit_open');
+    assert.deepEqual(changes, ['open']);
+    c.close();
+  });
+});
