@@ -1,9 +1,10 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { LIMITS } from '@framesmith/core';
+import { LIMITS, invalid } from '@framesmith/core';
 import type { AppDeps } from './deps.ts';
 import { installErrorHandlers } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
+import { findUnstorableText } from './unstorable-text.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { segmentRoutes } from './routes/segments.ts';
@@ -28,6 +29,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('deps', deps);
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null) return;
+    const path = findUnstorableText(request.body);
+    if (path) throw invalid(path.join('.') || 'body', 'contains a character that cannot be stored (such as U+0000)');
+  });
 
   const web = registerWeb(app, deps.webDir);
   installErrorHandlers(app, web.notFound);

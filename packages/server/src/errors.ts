@@ -89,6 +89,15 @@ const FRAMEWORK_ERRORS: Record<string, () => HttpError> = {
 /** PostgreSQL errors that bad input can still reach (a race past a check): a conflict, not a crash. */
 const DATABASE_CONFLICTS = new Set(['23505', '23503', '40001', '40P01']);
 
+/** The SQLSTATE of a PostgreSQL error, also when drizzle wraps it (DrizzleQueryError keeps it as the cause). */
+function databaseErrorCode(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && /\d/.test(code)) return code;
+  }
+  return undefined;
+}
+
 export function toHttpError(
   error: unknown,
   validationContext?: string,
@@ -114,9 +123,17 @@ export function toHttpError(
   const e = error as Partial<FastifyError> & { code?: string };
   const framework = e.code ? FRAMEWORK_ERRORS[e.code] : undefined;
   if (framework) return { http: framework(), unexpected: false };
-  if (typeof e.code === 'string' && DATABASE_CONFLICTS.has(e.code)) {
+  const sqlState = databaseErrorCode(error);
+  if (sqlState && DATABASE_CONFLICTS.has(sqlState)) {
     return {
       http: fail(409, 'CONFLICT', 'The request conflicts with a change made at the same time; try again.'),
+      unexpected: true,
+    };
+  }
+  if (sqlState?.startsWith('22')) {
+    // Class 22 is "data exception": a value the database refused. Bad input, not a crash.
+    return {
+      http: fail(400, 'VALIDATION_ERROR', 'The request contains a value the database cannot store.'),
       unexpected: true,
     };
   }

@@ -100,7 +100,8 @@ export const workflowRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
         tags,
         summary: 'Copy a workflow (built-ins included) into an editable one',
         params: IdParams,
-        body: DuplicateWorkflowBody,
+        // A POST without a body arrives as null.
+        body: DuplicateWorkflowBody.nullable(),
         response: { 201: Workflow, 400: errorResponses[400], 404: errorResponses[404] },
       },
     },
