@@ -32,7 +32,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined || request.body === null) return;
     const path = findUnstorableText(request.body);
-    if (path) throw invalid(path.join('.') || 'body', 'contains a character that cannot be stored (such as U+0000)');
+    if (path)
+      throw invalid(path.join('.') || 'body', 'contains a character that cannot be stored (such as U+0000)');
   });
 
   const web = registerWeb(app, deps.webDir);

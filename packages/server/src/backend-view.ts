@@ -25,7 +25,7 @@ export interface PoolBackendSnapshot {
 
 /** The pool as health, metrics and the backends API use it. */
 export interface BackendPoolLike {
-  snapshot(): readonly PoolBackendSnapshot[] | { backends: readonly PoolBackendSnapshot[] };
+  snapshot(): readonly PoolBackendSnapshot[];
   checkNow?(name?: string): Promise<unknown>;
 }
 
@@ -64,7 +64,5 @@ export function toBackendView(s: PoolBackendSnapshot): BackendView {
 
 export function backendViews(pool: BackendPoolLike | undefined): BackendView[] {
   if (!pool) return [];
-  const snap = pool.snapshot();
-  const list = Array.isArray(snap) ? snap : (snap as { backends: readonly PoolBackendSnapshot[] }).backends;
-  return list.map(toBackendView);
+  return pool.snapshot().map(toBackendView);
 }

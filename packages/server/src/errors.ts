@@ -91,7 +91,11 @@ const DATABASE_CONFLICTS = new Set(['23505', '23503', '40001', '40P01']);
 
 /** The SQLSTATE of a PostgreSQL error, also when drizzle wraps it (DrizzleQueryError keeps it as the cause). */
 function databaseErrorCode(error: unknown): string | undefined {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = error, depth = 0;
+    e && typeof e === 'object' && depth < 3;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && /\d/.test(code)) return code;
   }

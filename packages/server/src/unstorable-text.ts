@@ -2,6 +2,7 @@
  * PostgreSQL cannot store U+0000 in text or jsonb, nor a lone UTF-16 surrogate in jsonb. A body
  * holding one would fail deep in the database; it is refused up front, naming the field.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is exactly what must be found.
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** The path of the first string or key PostgreSQL cannot store, or null. */
