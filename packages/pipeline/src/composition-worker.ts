@@ -23,7 +23,7 @@ export function createCompositionHandler(
   const { db } = ctx.database;
   return async ({ renderJobId }) => {
     const job = await findRenderJobRow(db, renderJobId);
-    if (!job || job.status !== 'compositing') {
+    if (job?.status !== 'compositing') {
       return { outcome: 'skipped', reason: `render job is ${job?.status ?? 'gone'}` };
     }
     const states = await renderSegmentStates(db, job.segmentIds);

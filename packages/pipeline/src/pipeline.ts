@@ -1,5 +1,5 @@
 import type { Config } from '@framesmith/core';
-import type { BackendPool } from '@framesmith/comfyui';
+import { BackendPool } from '@framesmith/comfyui';
 import type { Database } from '@framesmith/db';
 import { createCompositionHandler } from './composition-worker.ts';
 import type { PipelineContext } from './context.ts';
@@ -22,8 +22,9 @@ import { LocalStorage, type Storage } from './storage.ts';
 export interface PipelineOptions {
   database: Database;
   config: Config;
-  role?: 'all' | 'api' | 'worker';
-  /** The ComfyUI backends; required for the worker roles. */
+  /** `embedded` is the same as `all` (the bin's name for it). */
+  role?: 'all' | 'embedded' | 'api' | 'worker';
+  /** The ComfyUI backends; by default a pool of config.COMFYUI_URL, started here and stopped on stop(). */
   pool?: BackendPool;
   /** Defaults to a local directory at config.storageDir. */
   storage?: Storage;
@@ -45,12 +46,15 @@ export interface Pipeline {
   /** Present in worker roles. */
   reaper: Reaper | null;
   segmentWorker: SegmentWorker | null;
+  pool: BackendPool | null;
+  /** What the API app gets (buildApp deps): the pipeline itself, its storage and the backend pool. */
+  deps: { pipeline: Pipeline; storage: Storage; pool?: BackendPool };
   /** Stops taking jobs (waiting for running ones when graceful), the reaper and the event listener. */
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
-  const role = options.role ?? 'all';
+  const role = options.role === 'embedded' ? 'all' : (options.role ?? 'all');
   const logger = options.logger ?? silentLogger;
   const storage = options.storage ?? new LocalStorage(options.config.storageDir);
   const queue = await JobQueue.start(options.database, {
@@ -73,9 +77,22 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   let segmentWorker: SegmentWorker | null = null;
   let unsubscribe: (() => void) | null = null;
 
+  let pool = options.pool ?? null;
+  const ownPool = !pool && role !== 'api';
+  if (ownPool) {
+    pool = new BackendPool({
+      backends: options.config.COMFYUI_URL.map((url, i) => ({ name: `comfyui-${i + 1}`, url })),
+      requestTimeoutMs: options.config.COMFYUI_REQUEST_TIMEOUT_MS,
+      retryBaseDelayMs: options.config.RETRY_BASE_DELAY_MS,
+      healthCheckTimeoutMs: options.config.HEALTH_CHECK_TIMEOUT_MS,
+      healthCheckIntervalMs: options.config.HEALTH_CHECK_INTERVAL_MS,
+      logger,
+    });
+    pool.start();
+  }
+
   if (role !== 'api') {
-    if (!options.pool) throw new Error('startPipeline: a worker needs the backend pool');
-    const worker = createSegmentWorker(ctx, { pool: options.pool });
+    const worker = createSegmentWorker(ctx, { pool: pool! });
     segmentWorker = worker;
     const handlers = checkHandlers({
       'segment-generate': worker.handler,
@@ -99,21 +116,26 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   }
 
   let stopping: Promise<void> | null = null;
-  return {
+  const pipeline: Pipeline = {
     service,
     events,
     queue,
     storage,
     reaper,
     segmentWorker,
+    pool,
+    deps: undefined as unknown as Pipeline['deps'],
     stop(stopOptions = {}) {
       stopping ??= (async () => {
         reaper?.stop();
         unsubscribe?.();
         await queue.stop({ graceful: stopOptions.graceful ?? true, timeoutMs: stopOptions.timeoutMs });
         await events.stop();
+        if (ownPool) pool?.stop();
       })();
       return stopping;
     },
   };
+  pipeline.deps = { pipeline, storage, ...(pool ? { pool } : {}) };
+  return pipeline;
 }

@@ -162,7 +162,7 @@ export class RenderService {
       });
     }
     const latest = preferred ?? (await findLatestRenderJobRow(this.db, projectId));
-    if (!latest || latest.status !== 'failed' || !covers(latest)) return null;
+    if (latest?.status !== 'failed' || !covers(latest)) return null;
     const newest = await findLatestRenderJobRow(this.db, projectId);
     if (newest && newest.id !== latest.id) return null; // a newer render exists: start afresh
     try {

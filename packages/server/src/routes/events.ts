@@ -1,0 +1,67 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { getProjectRow } from '@framesmith/db';
+import type { RoutePlugin, RoutePluginOptions } from '../deps.ts';
+import { errorResponses } from '../http.ts';
+import { requirePipeline } from './pipeline-deps.ts';
+
+/**
+ * Live events as Server-Sent Events (ARCHITECTURE §10): `event: segment` and
+ * `event: render-job`, each carrying the resource exactly as the REST API shows it, for one
+ * project (`?projectId=`) or all. A comment line every 15 s keeps proxies from closing the
+ * stream; `retry:` tells the browser how soon to reconnect.
+ */
+const HEARTBEAT_MS = 15_000;
+
+const plugin: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
+  const hub = requirePipeline(deps).events;
+  const open = new Set<ServerResponse>();
+  // Streams never end by themselves: close them so the server can shut down.
+  app.addHook('onClose', async () => {
+    for (const res of open) res.end();
+  });
+
+  app.get(
+    '/api/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Live segment and render job changes (Server-Sent Events)',
+        description:
+          'A `text/event-stream`. Events: `segment` (a Segment) and `render-job` (a RenderJob). ' +
+          'Give `projectId` to receive one project only.',
+        querystring: z.strictObject({ projectId: z.string().optional() }),
+        response: { 404: errorResponses[404] },
+      },
+    },
+    async (req, reply) => {
+      const projectId = req.query.projectId ?? null;
+      if (projectId) await getProjectRow(deps.database.db, projectId);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write('retry: 2000\n\n: connected\n\n');
+      open.add(res);
+      const unsubscribe = hub.subscribe(projectId, (e) => {
+        res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
+      });
+      const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+      heartbeat.unref();
+      const done = () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        open.delete(res);
+      };
+      res.on('close', done);
+      res.on('error', done);
+    },
+  );
+};
+
+export const eventRoutes = plugin as RoutePlugin;
