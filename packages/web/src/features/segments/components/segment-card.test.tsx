@@ -222,7 +222,7 @@ describe('card actions', () => {
 
   it('cancels a generating segment', async () => {
     const a = makeSegment({ status: 'generating', attempt: 1, progress: 0.2 });
-    const api = new FakeApi().on('POST', '/api/segments/:id/cancel', (req) =>
+    const api = new FakeApi().on('POST', '/api/segments/:id/cancel', () =>
       as('Segment', { ...a, status: 'cancelled', updatedAt: new Date().toISOString() }),
     );
     const { user } = setup([a], api);

@@ -1,0 +1,84 @@
+import type { ComfyHealth } from '@framesmith/core/ops-schemas';
+import { screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { FakeApi, json } from '../../../testing/fake-api.ts';
+import { renderWithClient } from '../../../testing/render.tsx';
+import { BackendsIndicator } from './backends-indicator.tsx';
+
+const backend = (over: Partial<ComfyHealth['backends'][number]>): ComfyHealth['backends'][number] => ({
+  name: 'gpu-1',
+  status: 'healthy',
+  enabled: true,
+  draining: false,
+  latencyMs: 12.4,
+  version: '0.3.40',
+  queueRemaining: 2,
+  devices: [{ name: 'NVIDIA RTX 4090', vramTotal: 24 * 1024 ** 3, vramFree: 8 * 1024 ** 3 }],
+  circuit: 'closed',
+  inFlight: 1,
+  lastCheckedAt: new Date().toISOString(),
+  lastError: null,
+  ...over,
+});
+
+describe('backends indicator', () => {
+  it('summarises the backends and shows each one on request', async () => {
+    new FakeApi()
+      .on('GET', '/api/meta', json({ version: '0.1.0', backendMode: 'comfyui', database: 'postgres' }))
+      .on(
+        'GET',
+        '/api/health/comfyui',
+        json({
+          status: 'degraded',
+          backends: [
+            backend({}),
+            backend({
+              name: 'gpu-2',
+              status: 'unreachable',
+              circuit: 'open',
+              latencyMs: null,
+              devices: [],
+              lastError: 'Connection refused',
+            }),
+          ],
+        }),
+      )
+      .install();
+    const { user } = renderWithClient(<BackendsIndicator />);
+    const button = await screen.findByRole('button', { name: /1 of 2 GPU backends healthy/ });
+    expect(screen.queryByText('Simulated')).not.toBeInTheDocument();
+    await user.click(button);
+    expect(button).toHaveAttribute('aria-expanded', 'true');
+    const panel = screen.getByRole('region', { name: 'GPU backends' });
+    const [first, second] = within(panel).getAllByRole('listitem');
+    expect(first).toHaveTextContent('gpu-1');
+    expect(first).toHaveTextContent('12 ms');
+    expect(first).toHaveTextContent('2 · 1 ours running');
+    expect(first).toHaveTextContent('NVIDIA RTX 4090 · 16 GB of 24 GB VRAM used');
+    expect(first).toHaveTextContent('closed (accepting work)');
+    expect(second).toHaveTextContent('unreachable');
+    expect(second).toHaveTextContent('open (not sent work for now)');
+    expect(second).toHaveTextContent('Connection refused');
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('region', { name: 'GPU backends' })).not.toBeInTheDocument();
+    expect(button).toHaveFocus();
+  });
+
+  it('a clear "Simulated" badge when the simulator stands in for a GPU; a 503 report still shows', async () => {
+    new FakeApi()
+      .on('GET', '/api/meta', json({ version: '0.1.0', backendMode: 'simulated', database: 'pglite' }))
+      .on(
+        'GET',
+        '/api/health/comfyui',
+        json({ status: 'unhealthy', backends: [backend({ name: 'simulator', status: 'unreachable' })] }, 503),
+      )
+      .install();
+    const { user } = renderWithClient(<BackendsIndicator />);
+    expect(await screen.findByText('Simulated')).toBeInTheDocument();
+    const button = await screen.findByRole('button', { name: /0 of 1 GPU backends healthy/ });
+    await user.click(button);
+    await waitFor(() =>
+      expect(screen.getByRole('region', { name: 'GPU backends' })).toHaveTextContent(/Simulated mode/),
+    );
+  });
+});
