@@ -168,6 +168,11 @@ class GenerationRun {
       const finished = await this.#follow(await this.#submitUnlessPresent());
       return await this.#collect(finished.entry, finished.via);
     } catch (e) {
+      if (signal?.aborted) {
+        // Aborted while submitting or following: the prompt may be on the backend, so stop it there.
+        if (this.#trace.submits > 0 || this.#trace.resumed) await this.#cancelOnBackend();
+        throw signal.reason;
+      }
       throw this.#withContext(e);
     } finally {
       this.#stopTimers();
@@ -283,6 +288,7 @@ class GenerationRun {
     const { signal } = this.#req;
     const onAbort = () => void this.#abort();
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     promise.finally(() => signal?.removeEventListener('abort', onAbort)).catch(() => {});
     if (start?.state === 'done') this.#finishFromHistory(start.entry, 'poll');
     else if (start?.state === 'running') this.#markStarted();
@@ -471,12 +477,24 @@ class GenerationRun {
   }
 
   async #abort(): Promise<void> {
-    if (this.#settled) return;
-    this.#cancelling = true;
+    if (this.#settled || this.#cancelling) return;
     const reason =
       this.#req.signal?.reason ?? new DOMException('The generation was cancelled.', 'AbortError');
+    await this.#cancelOnBackend();
+    this.#settle(() => this.#reject(reason));
+  }
+
+  /** Stops the prompt on the backend (interrupt or dequeue) and waits briefly until it has stopped. */
+  async #cancelOnBackend(): Promise<void> {
+    if (this.#cancelling) return;
+    this.#cancelling = true;
     try {
       const action = await this.#client.cancel(this.#id);
+      // An interrupt takes effect at the next step: wait (briefly) until the prompt has really stopped.
+      for (let i = 0; action === 'interrupted' && i < 40; i++) {
+        if (!ComfyClient.positionIn(await this.#client.getQueue(), this.#id)) break;
+        await sleep(50);
+      }
       this.#client.logger.info(
         { backend: this.#client.name, promptId: this.#id, action },
         'generation cancelled',
@@ -487,7 +505,6 @@ class GenerationRun {
         'cancel failed',
       );
     }
-    this.#settle(() => this.#reject(reason));
   }
 
   #fail(outcome: RawOutcome): void {
@@ -495,6 +512,11 @@ class GenerationRun {
   }
 
   #failWith(e: unknown): void {
+    // A call that failed because our own signal fired is a cancel, not a failure.
+    if (this.#req.signal?.aborted) {
+      void this.#abort();
+      return;
+    }
     this.#settle(() => this.#reject(e));
   }
 

@@ -119,7 +119,7 @@ describe('recovery against the simulator', () => {
     assert.equal(h.status, 'healthy');
     assert.ok(h.version);
     assert.ok(h.devices[0]!.vramTotal > 0);
-    assert.equal(h.queueRemaining, 0);
+    assert.equal(typeof h.queueRemaining, 'number');
     const other = makeClient(sim.url, { name: 'health' });
     await sim.goDown();
     try {
