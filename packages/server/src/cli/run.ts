@@ -6,7 +6,7 @@ import { type Config, ConfigError, parseConfig } from '@framesmith/core';
 import { type Database, DataDirLockedError, openDb } from '@framesmith/db';
 import { buildApp } from '../app.ts';
 import type { AppDeps, RoutePlugin } from '../deps.ts';
-import { COMMAND_HELP, USAGE, parseCliArgs } from './args.ts';
+import type { ParsedArgs } from './args.ts';
 import {
   type RunningPipeline,
   type RunningSimulator,
@@ -31,27 +31,14 @@ const say = (text: string) => process.stdout.write(text.endsWith('\n') ? text : 
 const complain = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 
 /**
- * Runs the `framesmith` command line. Resolves to an exit code, or to 'running' when a server or
- * worker was started and the process lives until a signal stops it.
+ * Runs one command after the arguments were parsed (cli/main.ts). Resolves to an exit code, or
+ * to 'running' when a server or worker was started and the process lives until a signal stops it.
  */
-export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number | 'running'> {
-  const parsed = parseCliArgs(argv);
-  switch (parsed.kind) {
-    case 'help':
-      say(parsed.text);
-      return 0;
-    case 'version':
-      say(ctx.version);
-      return 0;
-    case 'usage-error':
-      complain(`framesmith: ${parsed.message}\n`);
-      complain(parsed.text);
-      return 2;
-    case 'sim':
-      return runSim(parsed.args);
-    case 'run':
-      break;
-  }
+export async function runCommand(
+  parsed: Extract<ParsedArgs, { kind: 'run' | 'sim' }>,
+  ctx: CliContext,
+): Promise<number | 'running'> {
+  if (parsed.kind === 'sim') return runSim(parsed.args);
   const stoppers: Stopper[] = [];
   try {
     const config = parseConfig(ctx.env);
@@ -253,5 +240,3 @@ function stopOnSignals(stoppers: Stopper[], logger: FastifyBaseLogger): void {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 }
-
-export { COMMAND_HELP, USAGE };
