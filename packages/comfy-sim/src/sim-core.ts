@@ -282,8 +282,12 @@ export class SimCore {
         extra['client_id'] === undefined || extra['client_id'] === null ? null : String(extra['client_id']);
       this.#running = { taskId, item, control, clientId, nodeId: null };
       const outcome = await executePrompt(host, item, this.#runFaults.get(item) ?? [], control);
+      if (outcome.kind === 'done' && !control.lost) {
+        // ComfyUI writes history in task_done, after execution_success has gone out (protocol §4 race).
+        await control.sleep(this.#opts.historyDelayMs ?? 10);
+      }
       this.#running = null;
-      if (outcome.kind === 'lost') {
+      if (outcome.kind === 'lost' || control.lost) {
         this.stats.lost += 1;
         this.queue.dropRunning(taskId);
         continue;

@@ -104,6 +104,11 @@ export interface SimOptions {
   removeNodes?: string[];
   /** Extra node classes (object_info-style definitions) to add. */
   extraNodes?: Record<string, ExtraNodeDef>;
+  /**
+   * Gap between sending execution_success/execution_error and writing /history (ComfyUI writes it
+   * after, in task_done), then `executing` with node null. Default 10 ms.
+   */
+  historyDelayMs?: number;
   /** Reported as system.comfyui_version. Default '0.3.64'. */
   comfyuiVersion?: string;
   /**
