@@ -1,0 +1,153 @@
+/** Going down, coming back, restarting, and the CLI. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { runSimCli, startSimulator } from '../../src/index.ts';
+import { getJson, postJson, submit, t2vGraph, WsClient } from '../helpers.ts';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'comfy-sim-life-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+async function refused(url: string): Promise<string | undefined> {
+  try {
+    await fetch(url);
+    return undefined;
+  } catch (err) {
+    return ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+  }
+}
+
+/** Waits until the URL answers again (a state, polled; bounded so a broken build fails instead of hanging). */
+async function reachable(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await refused(url)) === undefined) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`${url} never came back`);
+}
+
+describe('down and up', () => {
+  test('goDown refuses connections (ECONNREFUSED) and drops sockets; goUp listens on the same port', async () => {
+    const sim = await startSimulator({ generationMs: 50, steps: 2 });
+    try {
+      const port = sim.port;
+      const ws = await WsClient.open(sim.url, 'life-1');
+      await sim.goDown();
+      assert.equal(await refused(`${sim.url}/system_stats`), 'ECONNREFUSED');
+      assert.equal(await ws.waitClosed(), 1006);
+      await sim.goUp();
+      assert.equal(sim.port, port);
+      assert.equal((await fetch(`${sim.url}/system_stats`)).status, 200);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test('a "down" fault with ms comes back by itself; state survives a network outage', async () => {
+    const sim = await startSimulator({ generationMs: 50, steps: 2 });
+    try {
+      const ws = await WsClient.open(sim.url, 'life-2');
+      const { body } = await submit(sim.url, t2vGraph(), 'life-2');
+      await ws.done(body['prompt_id'] as string);
+      await postJson(`${sim.url}/sim/faults`, { kind: 'down', ms: 300 });
+      await ws.waitClosed();
+      assert.equal(await refused(`${sim.url}/history`), 'ECONNREFUSED');
+      await reachable(`${sim.url}/system_stats`);
+      const h = (await getJson(`${sim.url}/history/${body['prompt_id']}`)) as Record<string, unknown>;
+      assert.ok(h[body['prompt_id'] as string], 'history kept across a network outage');
+      assert.deepEqual(sim.faults(), []);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test('restart wipes queue and history, drops sockets, and keeps serving', async () => {
+    const sim = await startSimulator({ generationMs: 400, steps: 4 });
+    try {
+      const ws = await WsClient.open(sim.url, 'life-3');
+      const running = await submit(sim.url, t2vGraph(), 'life-3');
+      const pending = await submit(sim.url, t2vGraph(), 'life-3');
+      await ws.waitFor((f) => f.type === 'progress');
+      await sim.restart();
+      assert.equal(await ws.waitClosed(), 1006);
+      assert.deepEqual(await getJson(`${sim.url}/queue`), { queue_running: [], queue_pending: [] });
+      assert.deepEqual(await getJson(`${sim.url}/history/${running.body['prompt_id']}`), {});
+      assert.deepEqual(await getJson(`${sim.url}/history/${pending.body['prompt_id']}`), {});
+      assert.equal(sim.stats().lost, 2);
+      assert.equal(sim.stats().restarts, 1);
+      const again = await WsClient.open(sim.url, 'life-3');
+      const next = await submit(sim.url, t2vGraph(), 'life-3');
+      assert.equal(next.body['number'], 0);
+      await again.done(next.body['prompt_id'] as string);
+      again.close();
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test('restart with downMs refuses connections for a while (POST /sim/restart)', async () => {
+    const sim = await startSimulator({ generationMs: 50 });
+    try {
+      await postJson(`${sim.url}/sim/restart`, { downMs: 300 });
+      await reachable(`${sim.url}/system_stats`);
+      assert.equal(sim.stats().restarts, 1);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('runSimCli', () => {
+  test('prints the URL, applies --fault and --faults-file, stops cleanly', async () => {
+    const file = path.join(scratch, 'faults.json');
+    writeFileSync(file, JSON.stringify({ faults: [{ kind: 'node_error', count: 2 }] }));
+    const out: string[] = [];
+    let stop = () => {};
+    const until = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    let printed: (line: string) => void = () => {};
+    const urlLine = new Promise<string>((resolve) => {
+      printed = resolve;
+    });
+    const done = runSimCli(
+      ['--port', '0', '--generation-ms', '50', '--fault', 'oom:1', '--faults-file', file],
+      {
+        out: (line) => {
+          out.push(line);
+          printed(line);
+        },
+        err: () => {},
+        until,
+      },
+    );
+    const line = await urlLine;
+    const url = line.match(/http:\/\/\S+/)![0];
+    const faults = (await getJson(`${url}/sim/faults`)) as { faults: { kind: string; remaining: number }[] };
+    assert.deepEqual(
+      faults.faults.map((f) => [f.kind, f.remaining]),
+      [
+        ['oom', 1],
+        ['node_error', 2],
+      ],
+    );
+    stop();
+    assert.equal(await done, 0);
+    assert.equal(out.length, 1);
+    assert.equal(await refused(`${url}/system_stats`), 'ECONNREFUSED');
+  });
+
+  test('--help prints usage; unknown flags and bad values print usage and return 2', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    assert.equal(await runSimCli(['--help'], io), 0);
+    assert.match(out.join('\n'), /--generation-ms/);
+    assert.equal(await runSimCli(['--bogus'], io), 2);
+    assert.match(err.join('\n'), /unknown option --bogus/);
+    assert.equal(await runSimCli(['--fault', 'meteor'], io), 2);
+    assert.equal(await runSimCli(['--port'], io), 2);
+  });
+});
