@@ -108,7 +108,13 @@ export function toUpdateBody(v: SegmentFormValues, segment: Segment): UpdateSegm
     if (segment.inlineWorkflow) body.workflow = null;
   }
   const paramKeys = ['width', 'height', 'frames', 'fps', 'seedMode', 'seed'] as const;
-  if (paramKeys.some((k) => v[k] !== before[k])) body.params = paramsOf(v, segment.params);
+  if (paramKeys.some((k) => v[k] !== before[k])) {
+    // The API merges params, so "random" has to name the new seed (a create may leave it to the server).
+    body.params = paramsOf(
+      v.seedMode === 'random' ? { ...v, seedMode: 'fixed', seed: String(randomSeed()) } : v,
+      segment.params,
+    );
+  }
   return body;
 }
 

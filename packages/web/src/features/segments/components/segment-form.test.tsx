@@ -142,7 +142,7 @@ describe('new segment form', () => {
   it('random seed sends no seed; "New seed" switches to a fixed one', async () => {
     const { user } = setupAdd(new FakeApi());
     await user.click(screen.getByRole('button', { name: 'Add segment' }));
-    expect(screen.getByLabelText('Random each time')).toBeChecked();
+    expect(screen.getByLabelText('Random')).toBeChecked();
     expect(screen.getByLabelText('Seed value')).toBeDisabled();
     await user.click(screen.getByRole('button', { name: 'New seed' }));
     expect(screen.getByLabelText('Fixed')).toBeChecked();
@@ -184,6 +184,19 @@ describe('editing a segment inline', () => {
       body: { prompt: 'new prompt' },
     });
     expect(screen.getByText('new prompt')).toBeInTheDocument();
+  });
+
+  it('switching to Random names a new seed (the API keeps the old one otherwise)', async () => {
+    const api = new FakeApi();
+    const { seg, user } = setupEdit(api);
+    api.on('PATCH', '/api/segments/:id', (req) => as('Segment', { ...seg, ...(req.body as object) }));
+    await user.click(screen.getByRole('button', { name: 'Edit segment 1' }));
+    await user.click(screen.getByLabelText('Random'));
+    await user.click(screen.getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(api.requests).toHaveLength(1));
+    const params = (api.requests[0]!.body as { params: { seed: number } }).params;
+    expect(params).toMatchObject({ width: 512, height: 512, frames: 48, fps: 24 });
+    expect(Number.isInteger(params.seed) && params.seed !== 5).toBe(true);
   });
 
   it('saving with nothing changed sends nothing', async () => {

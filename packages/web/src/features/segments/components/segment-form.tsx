@@ -203,7 +203,7 @@ export function SegmentForm({
             checked={v.seedMode === 'random'}
             onChange={() => set('seedMode', 'random')}
           />
-          Random each time
+          Random
         </label>
         <label className="radio">
           <input
@@ -220,7 +220,12 @@ export function SegmentForm({
           />
           Fixed
         </label>
-        <Field label="Seed value" error={errors['params.seed']} className="field--seed">
+        <Field
+          label="Seed value"
+          error={errors['params.seed']}
+          className="field--seed"
+          hint={v.seedMode === 'random' ? 'A new random seed is picked on save, then kept.' : undefined}
+        >
           {(p) => (
             <input
               {...p}
