@@ -69,10 +69,28 @@ export function SegmentCard({
     >
       <div className="segment-card__row">
         <div className="segment-card__handle-col">
-          {dragHandle}
           <span className="segment-card__index" aria-hidden="true">
             {index + 1}
           </span>
+          {dragHandle}
+          <button
+            type="button"
+            className="button button--small button--icon button--move"
+            onClick={() => onMove?.(segment.id, index - 1)}
+            disabled={!onMove || index === 0}
+            aria-label={`Move segment ${index + 1} up`}
+          >
+            ↑
+          </button>
+          <button
+            type="button"
+            className="button button--small button--icon button--move"
+            onClick={() => onMove?.(segment.id, index + 1)}
+            disabled={!onMove || index === total - 1}
+            aria-label={`Move segment ${index + 1} down`}
+          >
+            ↓
+          </button>
         </div>
         <SegmentMedia segment={segment} label={label} />
         <div className="segment-card__body">
@@ -150,24 +168,6 @@ export function SegmentCard({
             aria-label={`Duplicate segment ${index + 1}`}
           >
             Duplicate
-          </button>
-          <button
-            type="button"
-            className="button button--small button--icon"
-            onClick={() => onMove?.(segment.id, index - 1)}
-            disabled={!onMove || index === 0}
-            aria-label={`Move segment ${index + 1} up`}
-          >
-            ↑
-          </button>
-          <button
-            type="button"
-            className="button button--small button--icon"
-            onClick={() => onMove?.(segment.id, index + 1)}
-            disabled={!onMove || index === total - 1}
-            aria-label={`Move segment ${index + 1} down`}
-          >
-            ↓
           </button>
           <button
             type="button"
