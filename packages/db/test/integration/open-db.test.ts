@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { BUILTIN_WORKFLOWS } from '@framesmith/core';
-import { openDb, runMigrations, workflows, segments, projects } from '@framesmith/db';
+import { MIGRATIONS_DIR, openDb, runMigrations, workflows, segments, projects } from '@framesmith/db';
 import { openTestDb, testDbKind } from '@framesmith/db/testing';
 
 describe(`database (${testDbKind()})`, () => {
@@ -18,7 +18,8 @@ describe(`database (${testDbKind()})`, () => {
       const rows = await db.db.select().from(workflows);
       assert.equal(rows.filter((r) => r.builtin).length, BUILTIN_WORKFLOWS.length);
       const applied = await db.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-      assert.equal((applied.rows[0] as { n: number }).n, 1);
+      const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql'));
+      assert.equal((applied.rows[0] as { n: number }).n, files.length, 'each migration applied once');
     } finally {
       await db.destroy();
     }
