@@ -35,6 +35,8 @@ export interface ExecutionHost {
   workDir: string;
   generationMs: number;
   steps: number;
+  /** width × height × frames above which the sampler runs out of memory. */
+  oomAbovePixels: number;
   catalog: () => Record<string, NodeClass>;
   /** Records the running prompt's client and node (for the reconnect `executing` frame, and system_stats). */
   setExecuting: (clientId: string | null, nodeId: string | null) => void;
@@ -261,6 +263,11 @@ export async function executePrompt(
 
   const plan = planGraph(prompt, outputs);
   const runFaults = faults.filter((f) => f.kind !== 'ws_drop' && f.kind !== 'ws_silent');
+  const tooBig = [...plan.media.values()].find((m) => m.width * m.height * m.frames > host.oomAbovePixels);
+  if (tooBig) {
+    // Like a real GPU: a job far beyond the card's memory fails at the sampler's first step.
+    runFaults.unshift({ kind: 'oom', variant: 'size', atStep: 0, id: 0, fired: 1, remaining: null });
+  }
   const noOutput = faults.some((f) => f.kind === 'no_output');
   const corrupt = faults.some((f) => f.kind === 'corrupt_output');
   const defaultTarget = plan.samplers[0] ?? plan.order.at(-1) ?? null;
@@ -276,9 +283,6 @@ export async function executePrompt(
   const socketFaults = faults.filter((f) => f.kind === 'ws_drop' || f.kind === 'ws_silent');
 
   const renders = new Map<string, Render>();
-  if (!noOutput) {
-    for (const m of plan.media.values()) renders.set(m.nodeId, startRender(m, promptDir, abort.signal));
-  }
 
   const progress = new Map<string, { value: number; max: number; state: 'running' | 'finished' }>();
   const sendProgressState = () => {
@@ -333,6 +337,9 @@ export async function executePrompt(
   };
 
   try {
+    if (!noOutput && !tooBig) {
+      for (const m of plan.media.values()) renders.set(m.nodeId, startRender(m, promptDir, abort.signal));
+    }
     for (const nodeId of plan.order) {
       current = nodeId;
       check();

@@ -71,8 +71,10 @@ export function createRequestHandler(core: SimCore, hooks: HandlerHooks) {
     const pathname = url.pathname;
 
     if (pathname === '/sim' || pathname.startsWith('/sim/')) {
-      send(res, await simRoute(core, hooks, method, pathname, req));
-      if (method !== 'GET' && pathname === '/sim/faults') hooks.applyServerFaults();
+      const { reply, after } = await simRoute(core, hooks, method, pathname, req);
+      // Going down or restarting waits until the answer has left, so the caller still gets it.
+      if (after) res.once('finish', after);
+      send(res, reply);
       return;
     }
     const route = pathname === '/api' ? '/' : pathname.startsWith('/api/') ? pathname.slice(4) : pathname;
@@ -378,42 +380,40 @@ async function simRoute(
   method: string,
   pathname: string,
   req: IncomingMessage,
-): Promise<Reply> {
+): Promise<{ reply: Reply; after?: () => void }> {
   const readJson = async () => {
     const body = await readBody(req);
     return body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
   };
   try {
     if (pathname === '/sim/faults') {
-      if (method === 'GET') return json({ faults: core.faults.list() });
+      if (method === 'GET') return { reply: json({ faults: core.faults.list() }) };
       if (method === 'DELETE') {
         core.faults.clear();
-        return json({ faults: [] });
+        return { reply: json({ faults: [] }) };
       }
       if (method === 'POST' || method === 'PUT') {
         const specs = parseFaultList(await readJson());
         if (method === 'PUT') core.faults.clear();
         for (const s of specs) core.faults.add(s);
-        return json({ faults: core.faults.list() });
+        return { reply: json({ faults: core.faults.list() }), after: hooks.applyServerFaults };
       }
-      return methodNotAllowed;
+      return { reply: methodNotAllowed };
     }
-    if (pathname === '/sim/stats' && method === 'GET') return json(core.snapshotStats());
+    if (pathname === '/sim/stats' && method === 'GET') return { reply: json(core.snapshotStats()) };
     if (pathname === '/sim/restart' && method === 'POST') {
       const body = (await readJson()) as { downMs?: unknown };
       const downMs = typeof body.downMs === 'number' ? body.downMs : 0;
-      setImmediate(() => void hooks.restart(downMs));
-      return json({ restarting: true, downMs });
+      return { reply: json({ restarting: true, downMs }), after: () => void hooks.restart(downMs) };
     }
     if (pathname === '/sim/down' && method === 'POST') {
       const body = (await readJson()) as { ms?: unknown };
       const ms = typeof body.ms === 'number' ? body.ms : undefined;
-      setImmediate(() => hooks.goDown(ms));
-      return json({ down: true, ms: ms ?? null });
+      return { reply: json({ down: true, ms: ms ?? null }), after: () => hooks.goDown(ms) };
     }
   } catch (err) {
     const message = err instanceof FaultSpecError ? err.message : 'request body must be JSON';
-    return json({ error: message }, 400);
+    return { reply: json({ error: message }, 400) };
   }
-  return notFound;
+  return { reply: notFound };
 }

@@ -36,6 +36,12 @@ export function oomFailure(variant: string | undefined): NodeFailure {
         text: 'HIP out of memory. Tried to allocate 6.46 GiB. GPU 0 has a total capacity of 23.98 GiB of which 2.67 GiB is free. Of the allocated memory 19.95 GiB is allocated by PyTorch, and 1.07 GiB is reserved by PyTorch but unallocated.',
         oomTips: true,
       };
+    case 'size':
+      return {
+        exceptionType: 'torch.OutOfMemoryError',
+        text: 'CUDA out of memory. Tried to allocate 31.64 GiB. GPU 0 has a total capacity of 23.99 GiB of which 9.87 GiB is free. Of the allocated memory 12.61 GiB is allocated by PyTorch, and 612.44 MiB is reserved by PyTorch but unallocated. If reserved but unallocated memory is large try setting PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True to avoid fragmentation.',
+        oomTips: true,
+      };
     default:
       return { exceptionType: 'torch.OutOfMemoryError', text: 'Allocation on device ', oomTips: true };
   }

@@ -28,6 +28,9 @@ import {
 import { type CustomValidator, validatePrompt } from './validate-prompt.ts';
 import { WsHub } from './ws-hub.ts';
 
+/** 1080p × 241 frames: beyond this a job "runs out of GPU memory" (and would take ffmpeg too long). */
+export const DEFAULT_OOM_ABOVE_PIXELS = 1920 * 1080 * 241;
+
 /** Thrown for a request ComfyUI would answer with aiohttp's plain-text 500. */
 export class ServerCrash extends Error {}
 
@@ -250,6 +253,7 @@ export class SimCore {
       workDir: this.#deps.workDir,
       generationMs: this.#opts.generationMs ?? 1500,
       steps: Math.max(1, this.#opts.steps ?? 10),
+      oomAbovePixels: this.#opts.oomAbovePixels ?? DEFAULT_OOM_ABOVE_PIXELS,
       catalog: () => this.catalog(),
       setExecuting: (clientId, nodeId) => {
         if (this.#running) {

@@ -109,6 +109,11 @@ export interface SimOptions {
    * after, in task_done), then `executing` with node null. Default 10 ms.
    */
   historyDelayMs?: number;
+  /**
+   * A prompt whose output is larger than this (width × height × frames) fails with
+   * torch.OutOfMemoryError at the sampler, as a real 24 GB card would. Default 1920 × 1080 × 241.
+   */
+  oomAbovePixels?: number;
   /** Reported as system.comfyui_version. Default '0.3.64'. */
   comfyuiVersion?: string;
   /**

@@ -195,6 +195,18 @@ describe('run faults', () => {
     });
   }
 
+  test('a job far too large for the GPU runs out of memory by itself (oomAbovePixels)', async () => {
+    const g = t2vGraph();
+    g['6']!.inputs['width'] = 1920;
+    g['6']!.inputs['height'] = 1088;
+    g['6']!.inputs['length'] = 245;
+    const { frames } = await runWith(null, g);
+    const err = frames.find((f) => f.type === 'execution_error')!;
+    assert.equal(err.data['exception_type'], 'torch.OutOfMemoryError');
+    assert.match(String(err.data['exception_message']), /^CUDA out of memory\. Tried to allocate/);
+    assert.ok(!frames.some((f) => f.type === 'progress'));
+  });
+
   test('node_error: execution_error from the chosen node with the given exception', async () => {
     const { frames } = await runWith({
       kind: 'node_error',

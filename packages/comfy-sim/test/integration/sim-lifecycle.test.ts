@@ -99,6 +99,74 @@ describe('down and up', () => {
   });
 });
 
+describe('sockets and installed nodes', () => {
+  test('reconnecting mid-prompt gets status, then the node that is executing', async () => {
+    const sim = await startSimulator({ generationMs: 300, steps: 3 });
+    try {
+      const ws = await WsClient.open(sim.url, 'life-4');
+      const { body } = await submit(sim.url, t2vGraph(), 'life-4');
+      await ws.waitFor((f) => f.type === 'progress' && f.data['prompt_id'] === body['prompt_id']);
+      ws.close();
+      await ws.waitClosed();
+      const again = new WsClient(`${sim.url.replace('http', 'ws')}/ws?clientId=life-4`);
+      const first = await again.waitFor(() => true);
+      assert.equal(first.type, 'status');
+      assert.equal(first.data['sid'], 'life-4');
+      const second = await again.waitFor((f) => f !== first);
+      assert.deepEqual(second, { type: 'executing', data: { node: '8' } });
+      await again.done(body['prompt_id'] as string);
+      again.close();
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test('sameClientIdBug: once the older socket closes, the newer one with the same clientId gets nothing', async () => {
+    const sim = await startSimulator({ generationMs: 50, steps: 2, sameClientIdBug: true });
+    try {
+      const older = await WsClient.open(sim.url, 'same');
+      const newer = await WsClient.open(sim.url, 'same');
+      older.close();
+      await older.waitClosed();
+      const watcher = await WsClient.open(sim.url, 'watcher');
+      const { body } = await submit(sim.url, t2vGraph(), 'same');
+      // task_done's status broadcast (no sid, queue empty) goes out in the same tick as the final executing.
+      await watcher.waitFor(
+        (f) =>
+          f.type === 'status' &&
+          !('sid' in f.data) &&
+          (f.data['status'] as { exec_info: { queue_remaining: number } }).exec_info.queue_remaining === 0,
+      );
+      assert.equal(newer.ofPrompt(body['prompt_id'] as string).length, 0);
+      assert.deepEqual(
+        newer.frames.map((f) => f.type),
+        ['status'],
+      );
+      watcher.close();
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test('removeNodes and models shape /object_info and validation', async () => {
+    const sim = await startSimulator({ removeNodes: ['KSampler'], models: { diffusion_models: [] } });
+    try {
+      assert.deepEqual(await getJson(`${sim.url}/object_info/KSampler`), {});
+      assert.deepEqual(await getJson(`${sim.url}/models/diffusion_models`), []);
+      const r = await submit(sim.url, t2vGraph(), null);
+      assert.equal(r.status, 400);
+      assert.deepEqual(r.body['error'], {
+        type: 'invalid_prompt',
+        message: 'Cannot execute because node KSampler does not exist.',
+        details: "Node ID '#8'",
+        extra_info: {},
+      });
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('runSimCli', () => {
   test('prints the URL, applies --fault and --faults-file, stops cleanly', async () => {
     const file = path.join(scratch, 'faults.json');
