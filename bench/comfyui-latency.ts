@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AppError, BUILTIN_WORKFLOWS, type WorkflowGraph } from '@framesmith/core';
@@ -60,6 +60,7 @@ async function startSimProcess(): Promise<{ url: string; stop: () => Promise<voi
     child.once('exit', (c) => reject(new Error(`simulator exited with ${c}`)));
   });
   const { url } = JSON.parse(line) as { url: string };
+  process.once('exit', () => child.kill()); // never leave the simulator behind
   return {
     url,
     stop: () =>
@@ -255,8 +256,12 @@ async function main() {
   await rm(dir, { recursive: true, force: true });
 
   const row = (label: string, xs: number[]) =>
-    console.log(`  ${label.padEnd(58)} ${f1(med(xs))} ${f1(pct(xs, 99))}`);
-  console.log(`\n  ${'ms, over the recorded generations'.padEnd(58)}     p50     p99`);
+    console.log(
+      `  ${label.padEnd(58)} ${f1(med(xs))} ${f1(pct(xs, 90))} ${f1(pct(xs, 99))} ${f1(Math.max(...xs))}`,
+    );
+  const load = loadavg().map((x) => x.toFixed(2));
+  console.log(`\n  load average at the end: ${load.join(' ')} on ${availableParallelism()} cores`);
+  console.log(`  ${'ms, over the recorded generations'.padEnd(58)}     p50     p90     p99     max`);
   console.log('  execution_success → client has the finished result');
   row('  runGeneration: finish known (history entry in hand)', ours.known);
   row('  runGeneration: resolved (after /view fetch + ffprobe check)', ours.resolved);
