@@ -24,9 +24,10 @@ export const backendsHealthQueryOptions = () =>
   queryOptions({
     queryKey: queryKeys.backendsHealth(),
     queryFn: getBackendsHealth,
-    // Backend changes arrive on the event stream when a page has one open; this slow refresh covers
-    // the pages without one, and stops while the tab is hidden.
-    refetchInterval: 30_000,
+    // The event stream carries segments and renders, not backend health: this refresh does, slowly
+    // while all is well and faster while a backend is down (people wait for it to come back). It
+    // stops while the tab is hidden.
+    refetchInterval: (query) => (query.state.data?.status === 'healthy' ? 30_000 : 5_000),
     refetchIntervalInBackground: false,
     staleTime: 5_000,
   });

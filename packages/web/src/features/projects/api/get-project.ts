@@ -1,12 +1,13 @@
-import { ProjectWithSegments } from '@framesmith/core/api-schemas';
+import type { ProjectWithSegments } from '@framesmith/core/api-schemas';
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { apiRequest } from '../../../lib/api-client.ts';
+import { checkContractLater } from '../../../lib/contract.ts';
 import { queryKeys } from '../../../lib/query-keys.ts';
 
 export async function getProject(id: string): Promise<ProjectWithSegments> {
-  const project = await apiRequest(`/api/projects/${encodeURIComponent(id)}`, {
-    schema: ProjectWithSegments,
-  });
+  const path = `/api/projects/${encodeURIComponent(id)}`;
+  const data = await apiRequest(path);
+  const project = await checkContractLater((s) => s.ProjectWithSegments, data, `GET ${path}`);
   return { ...project, segments: [...project.segments].sort((a, b) => a.position - b.position) };
 }
 

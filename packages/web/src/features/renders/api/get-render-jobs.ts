@@ -1,12 +1,17 @@
-import { RenderJob } from '@framesmith/core/api-schemas';
+import type { RenderJob } from '@framesmith/core/api-schemas';
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { apiRequest, checkContract, unwrapList } from '../../../lib/api-client.ts';
+import { apiRequest, unwrapList } from '../../../lib/api-client.ts';
+import { checkContractLater } from '../../../lib/contract.ts';
 import { queryKeys } from '../../../lib/query-keys.ts';
 
 export async function getRenderJobs(projectId: string): Promise<RenderJob[]> {
   const path = `/api/projects/${encodeURIComponent(projectId)}/render-jobs`;
   const data = await apiRequest(path);
-  const jobs = checkContract(RenderJob.array(), unwrapList(data, 'renderJobs'), `GET ${path}`);
+  const jobs = await checkContractLater(
+    (s) => s.RenderJob.array(),
+    unwrapList(data, 'renderJobs'),
+    `GET ${path}`,
+  );
   return [...jobs].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 

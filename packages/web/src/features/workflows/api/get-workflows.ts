@@ -1,11 +1,16 @@
-import { Workflow } from '@framesmith/core/api-schemas';
+import type { Workflow } from '@framesmith/core/api-schemas';
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { apiRequest, checkContract, unwrapList } from '../../../lib/api-client.ts';
+import { apiRequest, unwrapList } from '../../../lib/api-client.ts';
+import { checkContractLater } from '../../../lib/contract.ts';
 import { queryKeys } from '../../../lib/query-keys.ts';
 
 export async function getWorkflows(): Promise<Workflow[]> {
   const data = await apiRequest('/api/workflows');
-  const list = checkContract(Workflow.array(), unwrapList(data, 'workflows'), 'GET /api/workflows');
+  const list = await checkContractLater(
+    (s) => s.Workflow.array(),
+    unwrapList(data, 'workflows'),
+    'GET /api/workflows',
+  );
   // Built-ins first, then by category and name: the order people look for them in.
   return [...list].sort(
     (a, b) =>
