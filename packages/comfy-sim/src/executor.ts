@@ -12,6 +12,7 @@ import { getSaveImagePath, makePng, type SimDirs } from './files.ts';
 import { type GraphNodeLike, type MediaPlan, planGraph } from './graph-plan.ts';
 import { isLink } from './links.ts';
 import { MODEL_INPUTS, type NodeClass } from './node-catalog.ts';
+import { OutputCache } from './output-cache.ts';
 import type { QueueItem } from './prompt-queue.ts';
 import { findFontFile, renderClip } from './render.ts';
 import { type MediaFormat, wrapPromptText } from './render-args.ts';
@@ -35,6 +36,8 @@ export interface ExecutionHost {
   workDir: string;
   generationMs: number;
   steps: number;
+  /** ComfyUI's output cache, when enabled. */
+  cache: OutputCache | null;
   /** width × height × frames above which the sampler runs out of memory. */
   oomAbovePixels: number;
   catalog: () => Record<string, NodeClass>;
@@ -258,12 +261,19 @@ export async function executePrompt(
   const abort = new AbortController();
   const promptDir = path.join(host.workDir, `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
 
-  addMessage('execution_start', { prompt_id: promptId }, false);
-  addMessage('execution_cached', { nodes: [], prompt_id: promptId }, false);
-
   const plan = planGraph(prompt, outputs);
   const runFaults = faults.filter((f) => f.kind !== 'ws_drop' && f.kind !== 'ws_silent');
   const tooBig = [...plan.media.values()].find((m) => m.width * m.height * m.frames > host.oomAbovePixels);
+  // Faulted prompts neither use nor fill the cache, so a retry after a one-off fault really runs again.
+  const cache = host.cache && faults.length === 0 && !tooBig ? host.cache : null;
+  const sigs = cache ? OutputCache.signatures(prompt) : new Map<string, string>();
+  const cachedIds = cache ? Object.keys(prompt).filter((id) => cache.has(sigs.get(id)!)) : [];
+  const cached = new Set(cachedIds);
+  const ran = new Map<string, Record<string, unknown> | null>();
+
+  addMessage('execution_start', { prompt_id: promptId }, false);
+  addMessage('execution_cached', { nodes: cachedIds, prompt_id: promptId }, false);
+
   if (tooBig) {
     // Like a real GPU: a job far beyond the card's memory fails at the sampler's first step.
     runFaults.unshift({ kind: 'oom', variant: 'size', atStep: 0, id: 0, fired: 1, remaining: null });
@@ -338,9 +348,26 @@ export async function executePrompt(
 
   try {
     if (!noOutput && !tooBig) {
-      for (const m of plan.media.values()) renders.set(m.nodeId, startRender(m, promptDir, abort.signal));
+      for (const m of plan.media.values()) {
+        if (!cached.has(m.nodeId)) renders.set(m.nodeId, startRender(m, promptDir, abort.signal));
+      }
     }
     for (const nodeId of plan.order) {
+      if (cached.has(nodeId)) {
+        // Cached: intermediate nodes are not scheduled; an output node replays its UI.
+        if (catalog[prompt[nodeId]!.class_type]?.output_node) {
+          const cachedUi = cache!.ui(sigs.get(nodeId)!);
+          if (clientId !== null) {
+            hub.send(
+              'executed',
+              { node: nodeId, display_node: nodeId, output: cachedUi, prompt_id: promptId },
+              clientId,
+            );
+          }
+          if (cachedUi) ui.set(nodeId, { output: cachedUi, meta: nodeMeta(nodeId) });
+        }
+        continue;
+      }
       current = nodeId;
       check();
       progress.set(nodeId, { value: 0, max: 1, state: 'running' });
@@ -378,10 +405,7 @@ export async function executePrompt(
           await render.done;
           check();
           const out = saveRender(host, render, corrupt);
-          ui.set(nodeId, {
-            output: out,
-            meta: { node_id: nodeId, display_node: nodeId, parent_node: null, real_node_id: nodeId },
-          });
+          ui.set(nodeId, { output: out, meta: nodeMeta(nodeId) });
           if (clientId !== null) {
             hub.send(
               'executed',
@@ -398,6 +422,7 @@ export async function executePrompt(
       progress.set(nodeId, { value: p.max, max: p.max, state: 'finished' });
       sendProgressState();
       executed.add(nodeId);
+      if (cache) ran.set(sigs.get(nodeId)!, ui.get(nodeId)?.output ?? null);
     }
     addMessage('execution_success', { prompt_id: promptId }, false);
   } catch (err) {
@@ -429,7 +454,7 @@ export async function executePrompt(
           exception_type: failure.exceptionType,
           traceback: fakeExecutionTraceback(classType),
           current_inputs: currentInputs(catalog, prompt, nodeId),
-          current_outputs: [],
+          current_outputs: cachedIds,
         },
         false,
       );
@@ -438,6 +463,7 @@ export async function executePrompt(
     abort.abort();
     host.setExecuting(null, null);
   }
+  if (cache) cache.update(sigs.values(), ran);
   rmSync(promptDir, { recursive: true, force: true });
 
   const outputsUi: Record<string, unknown> = {};
@@ -447,6 +473,10 @@ export async function executePrompt(
     meta[id] = v.meta;
   }
   return { kind: 'done', success: ending === 'success', ending, messages, outputs: outputsUi, meta };
+}
+
+function nodeMeta(nodeId: string): Record<string, unknown> {
+  return { node_id: nodeId, display_node: nodeId, parent_node: null, real_node_id: nodeId };
 }
 
 class FailureError extends Error {

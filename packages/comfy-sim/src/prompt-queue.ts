@@ -189,6 +189,10 @@ export class PromptQueue {
     return out;
   }
 
+  hasHistory(promptId: string): boolean {
+    return this.#history.has(promptId);
+  }
+
   historyIds(): string[] {
     return [...this.#history.keys()];
   }

@@ -14,6 +14,7 @@ import {
   type ModelLists,
   type NodeClass,
 } from './node-catalog.ts';
+import { OutputCache } from './output-cache.ts';
 import { PromptQueue, type QueueItem } from './prompt-queue.ts';
 import { pyBool, pyContains, pyFloat, pyGetItem, pyStr } from './py.ts';
 import { applySubmitFault, type SubmitFaultEffect } from './submit-faults.ts';
@@ -34,7 +35,7 @@ export const DEFAULT_OOM_ABOVE_PIXELS = 1920 * 1080 * 241;
 /** Thrown for a request ComfyUI would answer with aiohttp's plain-text 500. */
 export class ServerCrash extends Error {}
 
-export type SubmitReply = { status: 200 | 400; body: unknown };
+export type SubmitReply = { status: 200 | 400 | 409; body: unknown };
 
 const VALIDATION_FAULTS: readonly FaultKind[] = SUBMIT_FAULT_KINDS.filter((k) => k !== 'submit_500');
 const EXECUTION_FAULTS: readonly FaultKind[] = [...RUN_FAULT_KINDS, 'hang', 'missing_model'];
@@ -66,6 +67,7 @@ export class SimCore {
   readonly #models: ModelLists;
   readonly #deps: CoreDeps;
   readonly #runFaults = new WeakMap<QueueItem, ActiveFault[]>();
+  readonly #cache: OutputCache | null;
   #number = 0;
   #running: Running | null = null;
   #stop = new AbortController();
@@ -75,6 +77,7 @@ export class SimCore {
     this.#deps = deps;
     this.#opts = deps.options;
     this.dirs = deps.dirs;
+    this.#cache = deps.options.cache ? new OutputCache() : null;
     this.#models = { ...DEFAULT_MODELS };
     for (const [folder, files] of Object.entries(deps.options.models ?? {})) {
       if (files) this.#models[folder] = [...files];
@@ -166,6 +169,10 @@ export class SimCore {
     const rawId = pyContains(body, 'prompt_id') ? body['prompt_id'] : null;
     const promptId = rawId === null || rawId === undefined ? randomUUID() : pyStr(rawId);
     const partial = pyContains(body, 'partial_execution_targets') ? body['partial_execution_targets'] : null;
+    if (this.#opts.rejectDuplicatePromptId && this.#knows(promptId)) {
+      this.stats.rejected += 1;
+      return { status: 409, body: { error: 'prompt_id already exists' } };
+    }
 
     if (this.faults.drawOne(['submit_500'], { promptId })) {
       this.stats.rejected += 1;
@@ -228,6 +235,12 @@ export class SimCore {
     return { status: 200, body: { prompt_id: promptId, number, node_errors: valid.nodeErrors } };
   }
 
+  #knows(promptId: string): boolean {
+    return (
+      this.queue.isPending(promptId) || this.queue.isRunning(promptId) || this.queue.hasHistory(promptId)
+    );
+  }
+
   /** POST /interrupt: with a prompt_id only if it is the running one; without, whatever runs. */
   interrupt(promptId: string | null): void {
     const running = this.#running;
@@ -242,6 +255,7 @@ export class SimCore {
     this.stats.lost += this.queue.pending().length;
     this.#running?.control.lose();
     this.queue.reset();
+    this.#cache?.clear();
     this.hub.dropAll();
     this.#number = 0;
   }
@@ -254,6 +268,7 @@ export class SimCore {
       generationMs: this.#opts.generationMs ?? 1500,
       steps: Math.max(1, this.#opts.steps ?? 10),
       oomAbovePixels: this.#opts.oomAbovePixels ?? DEFAULT_OOM_ABOVE_PIXELS,
+      cache: this.#cache,
       catalog: () => this.catalog(),
       setExecuting: (clientId, nodeId) => {
         if (this.#running) {

@@ -114,6 +114,17 @@ export interface SimOptions {
    * torch.OutOfMemoryError at the sampler, as a real 24 GB card would. Default 1920 × 1080 × 241.
    */
   oomAbovePixels?: number;
+  /**
+   * Newer ComfyUI answers 409 `{"error": "prompt_id already exists"}` for a prompt_id it already has
+   * (queued, running or in history); v0.3.64 (the default, false) queues the duplicate.
+   */
+  rejectDuplicatePromptId?: boolean;
+  /**
+   * ComfyUI's default output cache: nodes whose class and inputs match the previous prompt are not run
+   * again (listed in execution_cached; an identical prompt replays its outputs at once). Off by default
+   * so every prompt renders; prompts with a fault never use it.
+   */
+  cache?: boolean;
   /** Reported as system.comfyui_version. Default '0.3.64'. */
   comfyuiVersion?: string;
   /**

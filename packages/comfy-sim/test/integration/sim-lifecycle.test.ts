@@ -167,6 +167,61 @@ describe('sockets and installed nodes', () => {
   });
 });
 
+describe('newer-server behaviour', () => {
+  test('rejectDuplicatePromptId: 409 for a prompt_id already queued or in history', async () => {
+    const sim = await startSimulator({ generationMs: 50, steps: 1, rejectDuplicatePromptId: true });
+    try {
+      const ws = await WsClient.open(sim.url, 'dup');
+      assert.equal((await submit(sim.url, t2vGraph(), 'dup', 'same-id')).status, 200);
+      const queued = await postJson(`${sim.url}/prompt`, { prompt: t2vGraph(), prompt_id: 'same-id' });
+      assert.equal(queued.status, 409);
+      assert.deepEqual(queued.json, { error: 'prompt_id already exists' });
+      await ws.done('same-id');
+      assert.equal((await submit(sim.url, t2vGraph(), 'dup', 'same-id')).status, 409);
+      ws.close();
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('output cache (cache: true)', () => {
+  test('an identical prompt replays from the cache; a changed prompt reuses the loaders only', async () => {
+    const sim = await startSimulator({ generationMs: 50, steps: 2, cache: true });
+    try {
+      const ws = await WsClient.open(sim.url, 'cache');
+      const run = async (graph: unknown) => {
+        const { body } = await submit(sim.url, graph, 'cache');
+        const id = body['prompt_id'] as string;
+        await ws.done(id);
+        const h = (await getJson(`${sim.url}/history/${id}`)) as Record<string, { outputs: unknown }>;
+        return { frames: ws.ofPrompt(id), outputs: h[id]!.outputs };
+      };
+      const first = await run(t2vGraph());
+      assert.deepEqual(first.frames.find((f) => f.type === 'execution_cached')!.data['nodes'], []);
+
+      const second = await run(t2vGraph());
+      const cachedNodes = second.frames.find((f) => f.type === 'execution_cached')!.data['nodes'] as string[];
+      assert.deepEqual([...cachedNodes].sort(), ['1', '10', '11', '2', '3', '4', '5', '6', '7', '8', '9']);
+      assert.ok(!second.frames.some((f) => f.type === 'executing' && f.data['node'] !== null));
+      assert.ok(!second.frames.some((f) => f.type === 'progress'));
+      const replay = second.frames.find((f) => f.type === 'executed')!;
+      assert.deepEqual(replay.data['output'], (first.outputs as Record<string, unknown>)['11']);
+      assert.deepEqual(second.outputs, first.outputs);
+
+      const changed = t2vGraph();
+      changed['4']!.inputs['text'] = 'a different prompt';
+      const third = await run(changed);
+      const reused = third.frames.find((f) => f.type === 'execution_cached')!.data['nodes'] as string[];
+      assert.deepEqual([...reused].sort(), ['1', '2', '3', '5', '6', '7']);
+      assert.notDeepEqual(third.outputs, first.outputs);
+      ws.close();
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('runSimCli', () => {
   test('prints the URL, applies --fault and --faults-file, stops cleanly', async () => {
     const file = path.join(scratch, 'faults.json');
