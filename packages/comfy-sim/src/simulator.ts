@@ -131,7 +131,16 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
 
   core.faults.set(opts.faults ?? []);
   core.startWorker();
-  await listen();
+  try {
+    await listen();
+  } catch (err) {
+    // Port taken (or similar): leave nothing behind.
+    closed = true;
+    await core.stop();
+    rmSync(workDir, { recursive: true, force: true });
+    if (ownsRoot) rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
   applyServerFaults();
   log(`listening on http://${host}:${port}`);
 

@@ -262,6 +262,18 @@ describe('runSimCli', () => {
     assert.equal(await refused(`${url}/system_stats`), 'ECONNREFUSED');
   });
 
+  test('a port already in use: exit code 1 with a message naming the port', async () => {
+    const sim = await startSimulator();
+    try {
+      const err: string[] = [];
+      const code = await runSimCli(['--port', String(sim.port)], { out: () => {}, err: (l) => err.push(l) });
+      assert.equal(code, 1);
+      assert.match(err.join('\n'), new RegExp(`port ${sim.port} is already in use`));
+    } finally {
+      await sim.close();
+    }
+  });
+
   test('--help prints usage; unknown flags and bad values print usage and return 2', async () => {
     const out: string[] = [];
     const err: string[] = [];
