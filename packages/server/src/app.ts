@@ -4,6 +4,7 @@ import { LIMITS, invalid } from '@framesmith/core';
 import type { AppDeps } from './deps.ts';
 import { installErrorHandlers } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
+import { ProjectViewCache } from './project-view-cache.ts';
 import { findUnstorableText } from './unstorable-text.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { projectRoutes } from './routes/projects.ts';
@@ -29,6 +30,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('deps', deps);
+  const projectViews = await ProjectViewCache.start(deps.database, deps.projectViewCache ?? {});
+  app.decorate('projectViews', projectViews);
+  app.addHook('onClose', () => projectViews.close());
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined || request.body === null) return;
     const path = findUnstorableText(request.body);

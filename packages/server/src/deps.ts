@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { Config } from '@framesmith/core';
 import type { Database } from '@framesmith/db';
+import type { ProjectViewCache, ProjectViewCacheOptions } from './project-view-cache.ts';
 
 /** Removes a project's stored files; provided by the pipeline's storage. */
 export interface ProjectFileStore {
@@ -34,10 +35,14 @@ export interface AppDeps {
   routes?: RoutePlugin[];
   /** Removes stored files of a deleted project. */
   storage?: ProjectFileStore;
+  /** Tuning of the project view cache (`ttlMs: 0` turns caching off). */
+  projectViewCache?: ProjectViewCacheOptions;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
+    /** Serialized project views; routes that change a project may drop its entry at once. */
+    projectViews: ProjectViewCache;
   }
 }

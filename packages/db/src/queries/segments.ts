@@ -303,7 +303,7 @@ export async function updateSegment(db: Executor, id: string, input: UpdateSegme
 }
 
 /** Deletes a segment and closes the gap it leaves. A generating segment is refused (409). */
-export async function deleteSegment(db: Executor, id: string): Promise<void> {
+export async function deleteSegment(db: Executor, id: string): Promise<{ projectId: string }> {
   const found = await findSegmentRow(db, id);
   if (!found) throw notFound('Segment', id);
   await db.transaction(async (tx) => {
@@ -321,6 +321,7 @@ export async function deleteSegment(db: Executor, id: string): Promise<void> {
     }
     await compactPositions(tx, found.projectId);
   });
+  return { projectId: found.projectId };
 }
 
 /**

@@ -53,10 +53,22 @@ export const projectRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
         tags,
         summary: 'One project with its segments in timeline order',
         params: IdParams,
-        response: { 200: ProjectWithSegments, 404: errorResponses[404] },
+        response: {
+          200: ProjectWithSegments,
+          304: z.undefined().describe('Unchanged since the ETag given in If-None-Match'),
+          404: errorResponses[404],
+        },
       },
     },
-    async (req) => getProjectWithSegments(db, req.params.id),
+    async (req, reply) => {
+      const { id } = req.params;
+      // Served from the project view cache: the hottest read, polled by every open timeline.
+      const view = await app.projectViews.get(id, () => getProjectWithSegments(db, id));
+      reply.header('etag', view.etag).header('cache-control', 'no-cache');
+      if (req.headers['if-none-match'] === view.etag) return reply.status(304).send();
+      // Already JSON of the ProjectWithSegments schema, made by db's serializers: sent as bytes.
+      return reply.type('application/json; charset=utf-8').send(view.body as never);
+    },
   );
 
   app.patch(
@@ -70,7 +82,11 @@ export const projectRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
         response: { 200: Project, 400: errorResponses[400], 404: errorResponses[404] },
       },
     },
-    async (req) => updateProject(db, req.params.id, req.body),
+    async (req) => {
+      const project = await updateProject(db, req.params.id, req.body);
+      app.projectViews.invalidate(project.id);
+      return project;
+    },
   );
 
   app.delete(
@@ -85,6 +101,7 @@ export const projectRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
     },
     async (req, reply) => {
       await deleteProject(db, req.params.id);
+      app.projectViews.invalidate(req.params.id);
       if (deps.storage) {
         try {
           await deps.storage.deleteProjectFiles(req.params.id);

@@ -41,6 +41,7 @@ export const segmentRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
       const segment = await createSegment(db, req.params.id, req.body, {
         maxAttempts: deps.config.GENERATION_MAX_ATTEMPTS,
       });
+      app.projectViews.invalidate(segment.projectId);
       return reply.status(201).send(segment);
     },
   );
@@ -72,7 +73,11 @@ export const segmentRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
         response: { 200: z.array(Segment), ...errorResponses },
       },
     },
-    async (req) => reorderSegments(db, req.params.id, req.body.segmentIds),
+    async (req) => {
+      const ordered = await reorderSegments(db, req.params.id, req.body.segmentIds);
+      app.projectViews.invalidate(req.params.id);
+      return ordered;
+    },
   );
 
   app.get(
@@ -100,7 +105,11 @@ export const segmentRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
         response: { 200: Segment, ...errorResponses },
       },
     },
-    async (req) => updateSegment(db, req.params.id, req.body),
+    async (req) => {
+      const segment = await updateSegment(db, req.params.id, req.body);
+      app.projectViews.invalidate(segment.projectId);
+      return segment;
+    },
   );
 
   app.delete(
@@ -114,7 +123,8 @@ export const segmentRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
       },
     },
     async (req, reply) => {
-      await deleteSegment(db, req.params.id);
+      const { projectId } = await deleteSegment(db, req.params.id);
+      app.projectViews.invalidate(projectId);
       return reply.status(204).send();
     },
   );

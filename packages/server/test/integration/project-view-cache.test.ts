@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { eq } from 'drizzle-orm';
+import { parseConfig, type ProjectWithSegments } from '@framesmith/core';
+import { openDb, renderJobs, segments } from '@framesmith/db';
+import { testDbKind } from '@framesmith/db/testing';
+import { buildApp } from '@framesmith/server';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+
+/** Polls until `check` holds: notifications arrive asynchronously on PostgreSQL. */
+async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > deadline)
+      assert.fail(`condition not met in ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 300)}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe(`project view cache (${testDbKind()})`, () => {
+  let t: TestApp;
+  before(async () => {
+    // A long TTL, so only the change notifications can explain a fresh view.
+    t = await startTestApp({ projectViewCache: { ttlMs: 600_000 } });
+  });
+  after(() => t.close());
+
+  const view = async (id: string) =>
+    (await t.call('GET', `/api/projects/${id}`)).json() as ProjectWithSegments;
+
+  test('changes made outside the API (a worker) show in the next views', async () => {
+    const pid = (await t.call('POST', '/api/projects', { name: 'cached' })).json().id;
+    const seg = (await t.call('POST', `/api/projects/${pid}/segments`, { prompt: 'x' })).json();
+    assert.equal((await view(pid)).segments[0]!.status, 'pending');
+    // A load that overlaps the (asynchronous) notice of the insert is not kept; the next one is.
+    await eventually(
+      async () => {
+        await view(pid);
+        return t.app.projectViews.size;
+      },
+      (size) => size > 0,
+    );
+
+    await t.database.db
+      .update(segments)
+      .set({ status: 'generating', progress: 0.5 })
+      .where(eq(segments.id, seg.id));
+    const generating = await eventually(
+      () => view(pid),
+      (v) => v.segments[0]!.status === 'generating',
+    );
+    assert.equal(generating.segments[0]!.progress, 0.5);
+    assert.equal(generating.counts.generating, 1);
+
+    const [job] = await t.database.db
+      .insert(renderJobs)
+      .values({ projectId: pid, status: 'generating', segmentIds: [seg.id] })
+      .returning();
+    await eventually(
+      () => view(pid),
+      (v) => v.lastRender?.id === job!.id,
+    );
+  });
+
+  test('API writes are visible at once, and ETags give 304 until something changes', async () => {
+    const pid = (await t.call('POST', '/api/projects', { name: 'etag' })).json().id;
+    const first = await t.call('GET', `/api/projects/${pid}`);
+    const etag = first.headers.etag as string;
+    assert.ok(etag);
+    const again = await t.app.inject({ url: `/api/projects/${pid}`, headers: { 'if-none-match': etag } });
+    assert.equal(again.statusCode, 304);
+    assert.equal(again.body, '');
+    await t.call('PATCH', `/api/projects/${pid}`, { name: 'renamed' });
+    const changed = await t.app.inject({ url: `/api/projects/${pid}`, headers: { 'if-none-match': etag } });
+    assert.equal(changed.statusCode, 200);
+    assert.equal(changed.json().name, 'renamed');
+    const seg = (await t.call('POST', `/api/projects/${pid}/segments`, { prompt: 'new' })).json();
+    assert.equal((await view(pid)).segments.length, 1);
+    await t.call('PATCH', `/api/segments/${seg.id}`, { prompt: 'edited' });
+    assert.equal((await view(pid)).segments[0]!.prompt, 'edited');
+    await t.call('DELETE', `/api/segments/${seg.id}`);
+    assert.equal((await view(pid)).segments.length, 0);
+    await t.call('DELETE', `/api/projects/${pid}`);
+    assert.equal((await t.call('GET', `/api/projects/${pid}`)).statusCode, 404);
+  });
+
+  test('scale-out: a change through one API process reaches the cache of another', {
+    skip: testDbKind() !== 'postgres',
+  }, async () => {
+    const other = await openDb({ databaseUrl: t.database.url!, migrate: false, poolSize: 2 });
+    const second = await buildApp({
+      database: other,
+      config: parseConfig({}),
+      projectViewCache: { ttlMs: 600_000 },
+    });
+    try {
+      const pid = (await t.call('POST', '/api/projects', { name: 'two processes' })).json().id;
+      const seg = (await t.call('POST', `/api/projects/${pid}/segments`, { prompt: 'before' })).json();
+      const read = async () =>
+        (await second.inject({ url: `/api/projects/${pid}` })).json() as ProjectWithSegments;
+      assert.equal((await read()).segments[0]!.prompt, 'before');
+      await t.call('PATCH', `/api/segments/${seg.id}`, { prompt: 'after' });
+      await eventually(read, (v) => v.segments[0]!.prompt === 'after');
+    } finally {
+      await second.close();
+      await other.close();
+    }
+  });
+});
