@@ -13,7 +13,8 @@ import type { FaultSpec, SimOptions, Simulator } from './types.ts';
 
 export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> {
   const host = opts.host ?? '127.0.0.1';
-  const log = opts.log ?? (() => {});
+  const sink = opts.log ?? (() => {});
+  const log = (line: string) => sink(opts.name ? `${opts.name}: ${line}` : line);
   const ownsRoot = opts.outputDir === undefined;
   const root = opts.outputDir ?? mkdtempSync(path.join(tmpdir(), 'comfy-sim-'));
   const dirs = makeDirs(root);

@@ -93,7 +93,7 @@ export interface SimOptions {
   steps?: number;
   /** Where output/, input/ and temp/ live. A fresh temp directory (removed on close) by default. */
   outputDir?: string;
-  /** Shown in logs and /system_stats argv. */
+  /** Prefixes the log lines (useful with several simulators). */
   name?: string;
   faults?: FaultSpec[];
   /** Total VRAM of the fake GPU in bytes (default 24 GiB). */
