@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useRef } from 'react';
+import type { ReactNode } from 'react';
 import { ErrorBoundary } from '../components/error-boundary.tsx';
 import { BackendsIndicator } from '../features/backends/components/backends-indicator.tsx';
 import { Link, useLocation } from '../lib/router.tsx';
@@ -8,25 +8,9 @@ function isCurrent(matches: readonly string[], pathname: string): boolean {
   return matches.some((m) => (m === '/' ? pathname === '/' : pathname === m || pathname.startsWith(`${m}/`)));
 }
 
-/** Header (navigation, backends), then the page. Moving between pages moves focus to its heading. */
+/** Header (navigation, backends), then the page. (Each page's PageHeading takes the focus after a move.) */
 export function AppLayout({ children }: { children: ReactNode }) {
   const { pathname } = useLocation();
-  const first = useRef(true);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every navigation, by design
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    // New page: start reading at its title, as a full page load would.
-    const heading = document.querySelector<HTMLElement>('main h1');
-    if (heading) {
-      heading.tabIndex = -1;
-      heading.focus();
-    }
-  }, [pathname]);
-
   return (
     <>
       <a className="skip-link" href="#main">

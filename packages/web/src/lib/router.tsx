@@ -4,6 +4,20 @@ import { type AnchorHTMLAttributes, type MouseEvent, useSyncExternalStore } from
  * A small history router: a handful of routes do not need a library in the initial bundle.
  */
 const listeners = new Set<() => void>();
+/** Set by a navigation; the next page heading to mount takes the focus (see PageHeading). */
+let focusPending = false;
+
+export function takeNavigationFocus(): boolean {
+  const pending = focusPending;
+  focusPending = false;
+  return pending;
+}
+
+if (typeof window !== 'undefined') {
+  window.addEventListener('popstate', () => {
+    focusPending = true;
+  });
+}
 
 function subscribe(listener: () => void): () => void {
   listeners.add(listener);
@@ -19,6 +33,8 @@ function snapshot(): string {
 }
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
+  const samePage = new URL(to, window.location.href).pathname === window.location.pathname;
+  if (!samePage) focusPending = true;
   if (options.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
   for (const l of listeners) l();

@@ -9,6 +9,7 @@ import { AddSegment } from '../../features/segments/components/add-segment.tsx';
 import { Timeline } from '../../features/segments/components/timeline.tsx';
 import { useWorkflows } from '../../features/workflows/api/get-workflows.ts';
 import { Link } from '../../lib/router.tsx';
+import { PageHeading } from '../../components/page-heading.tsx';
 
 const STREAM_TEXT = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' } as const;
 
@@ -24,7 +25,7 @@ export default function ProjectPage({ params }: { params: Record<string, string>
   if (project.isError) {
     return (
       <div className="page">
-        <h1>Project</h1>
+        <PageHeading>Project</PageHeading>
         <QueryError error={project.error} what="project" onRetry={() => project.refetch()} />
         <Link to="/">← All projects</Link>
       </div>
@@ -41,7 +42,7 @@ export default function ProjectPage({ params }: { params: Record<string, string>
         <p className="breadcrumb">
           <Link to="/">Projects</Link> /
         </p>
-        <h1>{p.name}</h1>
+        <PageHeading>{p.name}</PageHeading>
         <span className={`stream-state stream-state--${stream}`} role="status">
           <span className="dot" aria-hidden="true" />
           {STREAM_TEXT[stream]}

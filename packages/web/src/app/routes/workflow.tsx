@@ -2,6 +2,7 @@ import { QueryError } from '../../components/query-error.tsx';
 import { useWorkflow } from '../../features/workflows/api/get-workflow.ts';
 import { WorkflowDetail } from '../../features/workflows/components/workflow-detail.tsx';
 import { Link, useLocation } from '../../lib/router.tsx';
+import { PageHeading } from '../../components/page-heading.tsx';
 
 /** Lazy route: one workflow, optionally opened at a node (`#node-8`, from an error card). */
 export default function WorkflowPage({ params }: { params: Record<string, string> }) {
@@ -13,7 +14,7 @@ export default function WorkflowPage({ params }: { params: Record<string, string
   if (workflow.isError) {
     return (
       <div className="page">
-        <h1>Workflow</h1>
+        <PageHeading>Workflow</PageHeading>
         <QueryError error={workflow.error} what="workflow" onRetry={() => workflow.refetch()} />
         <Link to="/workflows">← All workflows</Link>
       </div>
@@ -24,7 +25,7 @@ export default function WorkflowPage({ params }: { params: Record<string, string
       <p className="breadcrumb">
         <Link to="/workflows">Workflows</Link> /
       </p>
-      <h1>{workflow.data.name}</h1>
+      <PageHeading>{workflow.data.name}</PageHeading>
       <WorkflowDetail workflow={workflow.data} highlightNodeId={highlight} />
     </div>
   );

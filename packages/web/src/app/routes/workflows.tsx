@@ -4,6 +4,7 @@ import { useWorkflows } from '../../features/workflows/api/get-workflows.ts';
 import { ImportWorkflowForm } from '../../features/workflows/components/import-workflow-form.tsx';
 import { WorkflowLibrary } from '../../features/workflows/components/workflow-library.tsx';
 import { navigate } from '../../lib/router.tsx';
+import { PageHeading } from '../../components/page-heading.tsx';
 
 /** Lazy route: the workflow library. */
 export default function WorkflowsPage() {
@@ -12,7 +13,7 @@ export default function WorkflowsPage() {
   return (
     <div className="page">
       <div className="page-head">
-        <h1>Workflows</h1>
+        <PageHeading>Workflows</PageHeading>
         {!importing ? (
           <button type="button" className="button button--primary" onClick={() => setImporting(true)}>
             Import workflow
