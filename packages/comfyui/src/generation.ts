@@ -301,7 +301,8 @@ class GenerationRun {
     if (this.#settled) return;
     const data = msg.data ?? {};
     if (msg.type === 'status') {
-      if (this.#phase === 'queued') this.#reconcileSoon(50); // queue moved: refresh our position
+      // The queue moved: refresh our position, unless execution has started meanwhile.
+      if (this.#phase === 'queued') this.#later(50, () => this.#phase === 'queued' && void this.#reconcile());
       return;
     }
     if (data.prompt_id !== this.#id) return;

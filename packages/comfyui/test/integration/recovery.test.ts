@@ -94,8 +94,13 @@ describe('recovery against the simulator', () => {
   });
 
   test('a queued prompt reports its position, and cancel removes it from the queue', async () => {
-    const first = out.request();
+    let running!: () => void;
+    const firstRunning = new Promise<void>((resolve) => {
+      running = resolve;
+    });
+    const first = out.request({ onProgress: (e) => e.phase === 'running' && running() });
     const firstRun = runGeneration(client, first);
+    await firstRunning;
     const controller = new AbortController();
     const positions: number[] = [];
     const second = out.request({
