@@ -1,3 +1,4 @@
+import type { Workflow } from '@framesmith/core/api-schemas';
 import { BUILTIN_TEXT_TO_VIDEO_ID } from '@framesmith/core/builtin-workflows';
 import { ErrorBoundary } from '../../components/error-boundary.tsx';
 import { QueryError } from '../../components/query-error.tsx';
@@ -11,6 +12,7 @@ import { useWorkflows } from '../../features/workflows/api/get-workflows.ts';
 import { Link } from '../../lib/router.tsx';
 import { PageHeading } from '../../components/page-heading.tsx';
 
+const NO_WORKFLOWS: readonly Workflow[] = [];
 const STREAM_TEXT = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' } as const;
 
 /** The timeline editor: render bar, the segments with live status, and the form to add one. */
@@ -32,7 +34,7 @@ export default function ProjectPage({ params }: { params: Record<string, string>
     );
   }
   const p = project.data;
-  const workflowList = workflows.data ?? [];
+  const workflowList = workflows.data ?? NO_WORKFLOWS;
   const defaultWorkflowId =
     workflowList.find((w) => w.id === BUILTIN_TEXT_TO_VIDEO_ID)?.id ?? workflowList[0]?.id ?? '';
 

@@ -15,6 +15,7 @@ import {
   verticalListSortingStrategy,
 } from '@dnd-kit/sortable';
 import type { Segment, Workflow } from '@framesmith/core/api-schemas';
+import { useCallback, useMemo, useRef } from 'react';
 import { isApiError } from '../../../lib/api-client.ts';
 import { useReorderSegments } from '../api/reorder-segments.ts';
 import { SortableSegmentCard } from './sortable-segment-card.tsx';
@@ -33,14 +34,23 @@ export function Timeline({ projectId, segments, workflows }: TimelineProps) {
     useSensor(PointerSensor, { activationConstraint: { distance: 6 } }),
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
-  const ids = segments.map((s) => s.id);
+  // Stable while the order is: a progress event for one card re-renders that card only.
+  const idsKey = segments.map((s) => s.id).join(',');
+  const ids = useMemo(() => (idsKey ? idsKey.split(',') : []), [idsKey]);
+  const idsRef = useRef(ids);
+  idsRef.current = ids;
   const positionOf = (id: string | number) => ids.indexOf(String(id)) + 1;
 
-  const move = (id: string, toIndex: number) => {
-    const from = ids.indexOf(id);
-    if (from === -1 || toIndex < 0 || toIndex >= ids.length || toIndex === from) return;
-    reorder.mutate(arrayMove(ids, from, toIndex));
-  };
+  const { mutate } = reorder;
+  const move = useCallback(
+    (id: string, toIndex: number) => {
+      const current = idsRef.current;
+      const from = current.indexOf(id);
+      if (from === -1 || toIndex < 0 || toIndex >= current.length || toIndex === from) return;
+      mutate(arrayMove(current, from, toIndex));
+    },
+    [mutate],
+  );
 
   const onDragEnd = ({ active, over }: DragEndEvent) => {
     if (!over || active.id === over.id) return;
