@@ -241,16 +241,29 @@ const backendName = z
     message: 'may use letters, digits, dot, dash and underscore, starting with a letter or digit',
   });
 
+/** A ComfyUI address: http(s), and no user:password (the client does not send them; use a private network). */
+const backendUrl = webhookUrl.refine(
+  (v) => {
+    try {
+      const u = new URL(v);
+      return u.username === '' && u.password === '';
+    } catch {
+      return true;
+    }
+  },
+  { message: 'must not contain a user name or password' },
+);
+
 export const CreateBackendBody = z.strictObject({
   name: backendName,
-  url: webhookUrl,
+  url: backendUrl,
   enabled: z.boolean().optional(),
 });
 export type CreateBackendBody = z.infer<typeof CreateBackendBody>;
 
 export const UpdateBackendBody = z
   .strictObject({
-    url: webhookUrl.optional(),
+    url: backendUrl.optional(),
     enabled: z.boolean().optional(),
     /** true: take no new jobs and let running ones finish; false: take jobs again. */
     draining: z.boolean().optional(),
