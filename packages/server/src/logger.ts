@@ -55,7 +55,7 @@ export function truncatePrompt(value: unknown): unknown {
 }
 
 // user:password@ in any scheme://, and Standard Webhooks secrets.
-const URL_CREDENTIALS_RE = /([a-z][a-z0-9+.-]*:\/\/[^:/\s"@]+):[^@\s"/]+@/gi;
+const URL_CREDENTIALS_RE = /([a-z][a-z0-9+.-]*:\/\/[^:/\s"@]*):[^@\s"/]+@/gi;
 const WEBHOOK_SECRET_RE = /whsec_[A-Za-z0-9+/=]+/g;
 
 /** Masks credentials in text: `postgres://u:pw@h` → `postgres://u:***@h`, `whsec_…` → `whsec_***`. */
