@@ -12,4 +12,6 @@ export interface NavItem {
 export const NAV_ITEMS: readonly NavItem[] = [
   { to: '/', label: 'Projects', matches: ['/', '/projects'] },
   { to: '/workflows', label: 'Workflows', matches: ['/workflows'] },
+  { to: '/analytics', label: 'Analytics', matches: ['/analytics'] },
+  { to: '/webhooks', label: 'Webhooks', matches: ['/webhooks'] },
 ];

@@ -15,6 +15,8 @@ const ProjectsPage = lazy(() => import('./routes/projects.tsx'));
 const ProjectPage = lazy(() => import('./routes/project.tsx'));
 const WorkflowsPage = lazy(() => import('./routes/workflows.tsx'));
 const WorkflowPage = lazy(() => import('./routes/workflow.tsx'));
+const AnalyticsPage = lazy(() => import('../features/analytics/components/analytics-page.tsx'));
+const WebhooksPage = lazy(() => import('../features/webhooks/components/webhooks-page.tsx'));
 
 interface Route {
   path: string;
@@ -40,6 +42,8 @@ const ROUTES: readonly Route[] = [
     prefetch: (_, qc) => void qc.prefetchQuery(workflowsQueryOptions()),
   },
   { path: '/workflows/:id', component: WorkflowPage },
+  { path: '/analytics', component: AnalyticsPage },
+  { path: '/webhooks', component: WebhooksPage },
 ];
 
 function matchRoute(pathname: string): { route: Route; params: Record<string, string> } | null {
