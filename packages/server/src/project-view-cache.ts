@@ -20,7 +20,7 @@ interface Load {
 }
 
 export interface ProjectViewCacheOptions {
-  /** A safety net: an entry is dropped after this long even if no change was heard. */
+  /** A safety net: an entry is dropped after this long even if no change was heard. 0 turns caching off. */
   ttlMs?: number;
   maxEntries?: number;
   now?: () => number;
@@ -56,6 +56,7 @@ export class ProjectViewCache {
 
   /** The cached view, or one freshly loaded (concurrent misses share one load). */
   async get(projectId: string, load: () => Promise<unknown>): Promise<CachedView> {
+    if (this.#ttlMs <= 0) return toCachedView(await load());
     const entry = this.#entries.get(projectId);
     if (entry) {
       if (this.#now() - entry.storedAt < this.#ttlMs) return entry;

@@ -10,6 +10,7 @@ import type { ParsedArgs } from './args.ts';
 import {
   type RunningPipeline,
   type RunningSimulator,
+  type StartSimulator,
   loadPipeline,
   loadSimCli,
   loadSimulator,
@@ -126,15 +127,22 @@ async function startServer(
   ctx: CliContext,
   stoppers: Stopper[],
 ): Promise<void> {
-  // The database first: a locked data directory fails fast, before anything else starts.
+  const wantSimulator = role === 'start' && config.COMFYUI_URL.length === 0;
+  // Loading the other packages' code overlaps with opening the database (PGlite compiles its
+  // WebAssembly off the main thread). Nothing starts before the database is open, so a locked
+  // data directory still fails fast.
+  const loadingPipeline = loadPipeline();
+  const loadingSimulator = wantSimulator ? loadSimulator() : Promise.resolve(null);
+  loadingPipeline.catch(() => {});
+  loadingSimulator.catch(() => {});
   const database = await openConfiguredDb(config);
   stoppers.push(() => database.close());
 
   let effective = config;
   let backendMode: AppDeps['backendMode'] = config.COMFYUI_URL.length > 0 ? 'comfyui' : 'simulated';
 
-  if (role === 'start' && config.COMFYUI_URL.length === 0) {
-    const sim = await startEmbeddedSimulator(config, logger);
+  if (wantSimulator) {
+    const sim = await startEmbeddedSimulator(await loadingSimulator, config, logger);
     if (sim) {
       stoppers.push(() => stopSimulator(sim));
       // The pipeline reads backends from config; the simulator is the one backend.
@@ -144,7 +152,7 @@ async function startServer(
   }
 
   let pipeline: RunningPipeline | null = null;
-  const startPipeline = await loadPipeline();
+  const startPipeline = await loadingPipeline;
   if (startPipeline) {
     pipeline = await startPipeline({
       database,
@@ -182,10 +190,10 @@ async function startServer(
 }
 
 async function startEmbeddedSimulator(
+  startSimulator: StartSimulator | null,
   config: Config,
   logger: FastifyBaseLogger,
 ): Promise<RunningSimulator | null> {
-  const startSimulator = await loadSimulator();
   if (!startSimulator) {
     logger.warn(
       'COMFYUI_URL is not set and the simulator is not part of this build: nothing can be rendered',
