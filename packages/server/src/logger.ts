@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { FastifyPluginAsync } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from '@framesmith/core';
 
@@ -112,4 +113,20 @@ export function requestLoggingOptions(logger: Logger) {
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
     },
   };
+}
+
+/**
+ * Echoes each request's id in an `x-request-id` response header, so a person reporting a problem
+ * can quote the id that ties together every log line of that request. Not encapsulated
+ * (skip-override), so it covers every route.
+ */
+export function requestIdHeader(): FastifyPluginAsync<never> {
+  const plugin: FastifyPluginAsync<never> = async (app) => {
+    app.addHook('onSend', async (req, reply, payload) => {
+      reply.header('x-request-id', req.id);
+      return payload;
+    });
+  };
+  (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  return plugin;
 }

@@ -19,6 +19,7 @@ import { type BackendRegistry, createBackendRegistry, type ManagedPool } from '.
 import { type BackendPoolLike, backendViews, type PoolBackendSnapshot } from './backend-view.ts';
 import type { RoutePlugin } from './deps.ts';
 import { createHealthMonitor, type HealthMonitor } from './health-monitor.ts';
+import { requestIdHeader } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { backendRoutes } from './routes/backends.ts';
@@ -130,6 +131,7 @@ export async function startOps(options: OpsOptions): Promise<Ops> {
     }
     const boss = options.boss;
     routes.push(
+      requestIdHeader() as unknown as RoutePlugin,
       healthRoutes(health),
       metricsRoutes(metrics),
       analyticsRoutes(),

@@ -198,6 +198,7 @@ describe(`webhooks end to end (${testDbKind()})`, () => {
 
     const list = await call('GET', '/api/webhooks');
     assert.equal(list.json().length, 3);
+    assert.match(String(list.headers['x-request-id']), /\S/, 'every answer names its request id');
     for (const w of list.json())
       assert.doesNotMatch(w.secret, /^whsec_[A-Za-z0-9+/]{20,}/, 'listed secrets are masked');
 
