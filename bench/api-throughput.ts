@@ -4,7 +4,8 @@
 //
 //   npx node bench/api-throughput.ts                 everything
 //   npx node bench/api-throughput.ts --only=http     throughput only   (--only=start: start-up and RSS only)
-//   BENCH_DURATION=10 BENCH_DB=pglite,postgres       seconds per measurement, databases to try
+//   BENCH_DURATION=5 BENCH_ROUNDS=3 BENCH_DB=pglite,postgres
+//                                                    seconds per measurement, rounds (medians), databases
 //
 // autocannon runs as its own process, so load generator and server do not share an event loop.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -18,7 +19,8 @@ import { openTestDb } from '@framesmith/db/testing';
 import { buildApp } from '@framesmith/server';
 
 const root = resolve(import.meta.dirname, '..');
-const duration = Number(process.env.BENCH_DURATION ?? 10);
+const duration = Number(process.env.BENCH_DURATION ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const kinds = (process.env.BENCH_DB ?? 'pglite,postgres').split(',') as ('pglite' | 'postgres')[];
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 
@@ -31,10 +33,10 @@ interface Load {
 }
 
 /** Runs autocannon in a child process against one URL and returns its summary. */
-async function autocannon(url: string, seconds: number): Promise<Load> {
+async function autocannon(url: string, seconds: number, headers: string[] = []): Promise<Load> {
   const child = spawn(
     join(root, 'node_modules/.bin/autocannon'),
-    ['-c', '32', '-d', String(seconds), '-j', url],
+    ['-c', '32', '-d', String(seconds), ...headers.flatMap((h) => ['-H', h]), '-j', url],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   let out = '';
@@ -57,9 +59,14 @@ async function autocannon(url: string, seconds: number): Promise<Load> {
   };
 }
 
-async function measure(url: string): Promise<Load> {
-  await autocannon(url, 2); // warm-up: JIT, connection pools, caches
-  return autocannon(url, duration);
+async function measure(url: string, headers: string[] = [], warmUp = true): Promise<Load> {
+  if (warmUp) await autocannon(url, 2, headers); // JIT, connection pools, caches
+  return autocannon(url, duration, headers);
+}
+
+/** The run with the median requests/s. */
+function median(loads: Load[]): Load {
+  return [...loads].sort((a, b) => a.rps - b.rps)[Math.floor(loads.length / 2)]!;
 }
 
 async function seed(database: Database): Promise<string> {
@@ -98,7 +105,9 @@ const fmt = (l: Load) =>
   (l.errors || l.non2xx ? `   (errors ${l.errors}, non-2xx ${l.non2xx})` : '');
 
 async function throughput(): Promise<void> {
-  console.log(`\n## GET /api/projects/:id with 100 segments, 32 connections, ${duration} s each\n`);
+  console.log(
+    `\n## GET /api/projects/:id with 100 segments, 32 connections, ${duration} s each, median of ${rounds} rounds\n`,
+  );
   const bare = Fastify();
   bare.get('/bare', async () => ({ hello: 'world' }));
   await bare.listen({ port: 0, host: '127.0.0.1' });
@@ -115,8 +124,18 @@ async function throughput(): Promise<void> {
         const body = (await check.json()) as { segments: unknown[] };
         if (check.status !== 200 || body.segments.length !== 100)
           throw new Error('the project route is not serving');
-        const bareLoad = await measure(bareUrl);
-        const projectLoad = await measure(`http://127.0.0.1:${port}/api/projects/${projectId}`);
+        const projectUrl = `http://127.0.0.1:${port}/api/projects/${projectId}`;
+        // The machine is shared and noisy: the routes take turns, ROUNDS times, and each gives its median.
+        const runs: Record<'bare' | 'project' | 'gzip', Load[]> = { bare: [], project: [], gzip: [] };
+        for (let round = 0; round < rounds; round++) {
+          runs.bare.push(await measure(bareUrl, [], round === 0));
+          runs.project.push(await measure(projectUrl, [], round === 0));
+          // As a browser asks: Accept-Encoding: gzip.
+          runs.gzip.push(await measure(projectUrl, ['accept-encoding=gzip'], round === 0));
+        }
+        const bareLoad = median(runs.bare);
+        const projectLoad = median(runs.project);
+        const gzipLoad = median(runs.gzip);
         await app.close();
         // The same route with the project view cache off: every request reads the database.
         const uncached = await buildApp({
@@ -130,9 +149,11 @@ async function throughput(): Promise<void> {
         await uncached.close();
         console.log(`${kind.padEnd(9)} bare route             ${fmt(bareLoad)}`);
         console.log(`${kind.padEnd(9)} project route          ${fmt(projectLoad)}`);
+        console.log(`${kind.padEnd(9)} project route, gzip    ${fmt(gzipLoad)}`);
         console.log(`${kind.padEnd(9)} project route, uncached ${fmt(uncachedLoad)}`);
         console.log(
-          `${kind.padEnd(9)} ratio                  ${(projectLoad.rps / bareLoad.rps).toFixed(2)} of the bare route (target ≥ 0.50); ` +
+          `${kind.padEnd(9)} ratio                  ${(projectLoad.rps / bareLoad.rps).toFixed(2)} of the bare route ` +
+            `(gzip ${(gzipLoad.rps / bareLoad.rps).toFixed(2)}; target ≥ 0.50); ` +
             `response ${Buffer.byteLength(JSON.stringify(body))} bytes\n`,
         );
       } finally {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Database } from '@framesmith/db';
 
 /** The channel migration 0001's triggers notify with a project id on every change to a project view. */
@@ -7,7 +9,11 @@ export const PROJECT_CHANGED_CHANNEL = 'framesmith_project_changed';
 export interface CachedView {
   body: Buffer;
   etag: string;
+  /** The body gzipped (made once, on the first request that accepts it), with its own ETag. */
+  gzipped(): Promise<{ body: Buffer; etag: string }>;
 }
+
+const gzipAsync = promisify(gzip);
 
 interface Entry extends CachedView {
   storedAt: number;
@@ -113,5 +119,26 @@ export class ProjectViewCache {
 
 function toCachedView(view: unknown): CachedView {
   const body = Buffer.from(JSON.stringify(view));
-  return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+  const hash = createHash('sha1').update(body).digest('base64url');
+  let compressed: Promise<{ body: Buffer; etag: string }> | undefined;
+  return {
+    body,
+    etag: `"${hash}"`,
+    gzipped() {
+      compressed ??= gzipAsync(body).then((gz) => ({ body: gz, etag: `"${hash}-gz"` }));
+      return compressed;
+    },
+  };
+}
+
+/** Whether an Accept-Encoding header takes gzip (and does not refuse it with q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  for (const part of header.split(',')) {
+    const [coding, ...params] = part.trim().split(';');
+    if (coding?.trim().toLowerCase() !== 'gzip' && coding?.trim() !== '*') continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
 }

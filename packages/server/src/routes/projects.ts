@@ -16,6 +16,7 @@ import {
 } from '@framesmith/db';
 import type { RoutePluginOptions } from '../deps.ts';
 import { NoContent, errorResponses } from '../http.ts';
+import { acceptsGzip } from '../project-view-cache.ts';
 
 export const projectRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   const { db } = deps.database;
@@ -64,10 +65,14 @@ export const projectRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
       const { id } = req.params;
       // Served from the project view cache: the hottest read, polled by every open timeline.
       const view = await app.projectViews.get(id, () => getProjectWithSegments(db, id));
-      reply.header('etag', view.etag).header('cache-control', 'no-cache');
-      if (req.headers['if-none-match'] === view.etag) return reply.status(304).send();
+      // Browsers take gzip: a 100-segment view shrinks about tenfold, compressed once per change.
+      const gzip = acceptsGzip(req.headers['accept-encoding']);
+      const { body, etag } = gzip ? await view.gzipped() : view;
+      reply.header('etag', etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding');
+      if (req.headers['if-none-match'] === etag) return reply.status(304).send();
+      if (gzip) reply.header('content-encoding', 'gzip');
       // Already JSON of the ProjectWithSegments schema, made by db's serializers: sent as bytes.
-      return reply.type('application/json; charset=utf-8').send(view.body as never);
+      return reply.type('application/json; charset=utf-8').send(body as never);
     },
   );
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { eq } from 'drizzle-orm';
 import { parseConfig, type ProjectWithSegments } from '@framesmith/core';
 import { openDb, renderJobs, segments } from '@framesmith/db';
@@ -88,6 +89,33 @@ describe(`project view cache (${testDbKind()})`, () => {
     assert.equal((await view(pid)).segments.length, 0);
     await t.call('DELETE', `/api/projects/${pid}`);
     assert.equal((await t.call('GET', `/api/projects/${pid}`)).statusCode, 404);
+  });
+
+  test('a client that accepts gzip gets the same view gzipped, with its own ETag', async () => {
+    const pid = (await t.call('POST', '/api/projects', { name: 'zipped' })).json().id;
+    for (let i = 0; i < 5; i++)
+      await t.call('POST', `/api/projects/${pid}/segments`, { prompt: `clip ${i}` });
+    const plain = await t.call('GET', `/api/projects/${pid}`);
+    const zipped = await t.app.inject({
+      url: `/api/projects/${pid}`,
+      headers: { 'accept-encoding': 'gzip, br' },
+    });
+    assert.equal(zipped.statusCode, 200);
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.match(String(zipped.headers.vary), /accept-encoding/i);
+    assert.deepEqual(JSON.parse(gunzipSync(zipped.rawPayload).toString()), plain.json());
+    assert.ok(zipped.rawPayload.length < plain.rawPayload.length);
+    assert.notEqual(zipped.headers.etag, plain.headers.etag);
+    const notModified = await t.app.inject({
+      url: `/api/projects/${pid}`,
+      headers: { 'accept-encoding': 'gzip', 'if-none-match': zipped.headers.etag as string },
+    });
+    assert.equal(notModified.statusCode, 304);
+    const refused = await t.app.inject({
+      url: `/api/projects/${pid}`,
+      headers: { 'accept-encoding': 'gzip;q=0' },
+    });
+    assert.equal(refused.headers['content-encoding'], undefined);
   });
 
   test('scale-out: a change through one API process reaches the cache of another', {

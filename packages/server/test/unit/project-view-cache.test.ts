@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Database } from '@framesmith/db';
-import { PROJECT_CHANGED_CHANNEL, ProjectViewCache } from '../../src/project-view-cache.ts';
+import { PROJECT_CHANGED_CHANNEL, ProjectViewCache, acceptsGzip } from '../../src/project-view-cache.ts';
 
 /** Just enough of a Database for the cache: a NOTIFY channel the test can fire. */
 function fakeDatabase() {
@@ -97,5 +97,12 @@ describe('project view cache', () => {
     assert.equal(loads, 5, 'a was the oldest and went first');
     await cache.close();
     assert.equal(listeners.size, 0);
+  });
+
+  test('Accept-Encoding: gzip unless refused with q=0', () => {
+    for (const yes of ['gzip', 'gzip, deflate, br', 'br;q=1, GZIP;q=0.5', '*'])
+      assert.equal(acceptsGzip(yes), true, yes);
+    for (const no of [undefined, '', 'br', 'identity', 'gzip;q=0', 'gzip; q=0.0'])
+      assert.equal(acceptsGzip(no), false, no);
   });
 });
