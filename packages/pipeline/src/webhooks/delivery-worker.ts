@@ -51,14 +51,23 @@ interface Logger {
 }
 const silent: Logger = { info() {}, warn() {}, debug() {} };
 
+/** Creates the delivery queue, or brings an existing one to this policy. */
 export async function createWebhookQueue(boss: PgBoss, policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY) {
-  await boss.createQueue(WEBHOOK_QUEUE, {
+  const options = {
     retryLimit: policy.retryLimit,
     retryDelay: policy.retryDelaySeconds,
     retryBackoff: policy.retryBackoff,
-    ...(policy.retryBackoff ? { retryDelayMax: policy.retryDelayMaxSeconds } : {}),
     expireInSeconds: Math.ceil(policy.timeoutMs / 1000) + 60,
-  });
+    // Wakes the worker as soon as a delivery is queued (the pipeline's pg-boss listens).
+    notify: true,
+  };
+  if (await boss.getQueue(WEBHOOK_QUEUE)) await boss.updateQueue(WEBHOOK_QUEUE, options);
+  else {
+    await boss.createQueue(WEBHOOK_QUEUE, {
+      ...options,
+      ...(policy.retryBackoff ? { retryDelayMax: policy.retryDelayMaxSeconds } : {}),
+    });
+  }
 }
 
 /**
