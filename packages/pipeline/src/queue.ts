@@ -54,6 +54,7 @@ export class JobQueue {
   readonly tuning: QueueTuning;
   private readonly logger: Logger;
   private stopped = false;
+  private stopping = false;
 
   private constructor(boss: PgBoss, tuning: QueueTuning, logger: Logger) {
     this.boss = boss;
@@ -145,8 +146,21 @@ export class JobQueue {
         },
         async ([job]) => {
           if (!job) return undefined;
-          const payload = parsePayload(name, job.data);
-          return handler(payload, { jobId: job.id, retryCount: job.retryCount, signal: job.signal });
+          try {
+            const payload = parsePayload(name, job.data);
+            return await handler(payload, { jobId: job.id, retryCount: job.retryCount, signal: job.signal });
+          } catch (err) {
+            // After stop() the queue no longer waits for a handler; a late failure must not
+            // become an unhandled rejection. The job is taken again once its heartbeat lapses.
+            if (this.stopped) {
+              this.logger.warn(
+                { err, queue: name, jobId: job.id },
+                'a job ended with an error after the queue stopped',
+              );
+              return undefined;
+            }
+            throw err;
+          }
         },
       );
     }
@@ -185,9 +199,18 @@ export class JobQueue {
     return letters;
   }
 
+  /**
+   * From now on a handler that fails is only logged (its job is left to its heartbeat): for a
+   * process that is going away, e.g. when the database is closed under it.
+   */
+  abandon(): void {
+    this.stopped = true;
+  }
+
   /** Stops taking jobs. `graceful` waits for running handlers (up to timeoutMs). */
   async stop(options: { graceful?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopping) return;
+    this.stopping = true;
     this.stopped = true;
     await this.boss.stop({
       graceful: options.graceful ?? true,

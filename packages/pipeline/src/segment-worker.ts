@@ -160,7 +160,8 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         error instanceof AppError && error.code === 'COMFYUI_CONNECTION_ERROR' ? 'connection_error' : 'error',
       );
       if (abort.signal.aborted && abort.signal.reason instanceof SegmentCancelled) run.cancelled = true;
-      return handleGenerationFailure(ctx, run, error);
+      // Awaited here: the finally below awaits too, and a bare returned promise would sit unhandled meanwhile.
+      return await handleGenerationFailure(ctx, run, error);
     } finally {
       running.delete(segment.id);
       if (outputDir) await rm(outputDir, { recursive: true, force: true });

@@ -1,10 +1,13 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Config, parseConfig, type RenderJob, type Segment } from '@framesmith/core';
 import { startSimulator } from '@framesmith/comfy-sim';
 import type { Simulator } from '@framesmith/comfy-sim/types';
+import { type Database, openDb } from '@framesmith/db';
 import { openTestDb, type TestDatabase } from '@framesmith/db/testing';
 import { buildApp } from '@framesmith/server';
 import { pipelineRoutes } from '@framesmith/server/routes/renders';
@@ -15,8 +18,18 @@ import { type Pipeline, type PipelineOptions, startPipeline } from '../../src/pi
  * A real stack for end-to-end tests: a test database (PGlite or PostgreSQL by TEST_DB), real
  * simulators, the pipeline (api + worker) and the HTTP app driven through inject.
  */
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Segment ids this process generated ("segment generated" log lines). */
+  generated: string[];
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+}
+
 export interface Harness {
-  database: TestDatabase;
+  database: Database;
+  /** postgres:// URL of the test database (PostgreSQL only). */
+  url: string | undefined;
   sims: Simulator[];
   config: Config;
   pipeline: Pipeline;
@@ -37,13 +50,25 @@ export interface Harness {
   until(check: () => Promise<boolean> | boolean, timeoutMs?: number): Promise<void>;
   /** Resolves once the pool sees every backend healthy with a closed breaker (as the UI indicator would). */
   backendsHealthy(timeoutMs?: number): Promise<void>;
-  /** Restarts the pipeline (after `stopPipeline`), e.g. after a simulated crash. */
-  restartPipeline(): Promise<void>;
+  /**
+   * PGlite with a data directory (`persistentPglite`): drops the database under the running
+   * pipeline without letting it finish anything (as a crash would), then reopens the same
+   * directory and starts a fresh pipeline on it.
+   */
+  crashAndRestart(): Promise<void>;
+  /** A worker in a child process on this database (PostgreSQL). */
+  spawnWorker(): Promise<WorkerProcess>;
+  /** Another pipeline in this process on the same database (PostgreSQL), e.g. a worker. */
+  startPipeline(role: 'worker' | 'all'): Promise<Pipeline>;
   close(): Promise<void>;
 }
 
 export interface HarnessOptions {
   backends?: number;
+  /** The in-process pipeline's role: 'api' leaves generation to spawned workers. */
+  role?: 'all' | 'api';
+  /** PGlite in a data directory (for crashAndRestart) rather than in memory. */
+  persistentPglite?: boolean;
   generationMs?: number;
   env?: Record<string, string>;
   pipeline?: Partial<PipelineOptions>;
@@ -53,7 +78,18 @@ export interface HarnessOptions {
 export const SMALL = { width: 64, height: 64, frames: 6, fps: 12 };
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const database = await openTestDb();
+  const testDb: TestDatabase = await openTestDb();
+  let database: Database = testDb;
+  let dataDir: string | null = null;
+  if (options.persistentPglite && testDb.kind === 'pglite') {
+    // Same template, but in a directory that can be closed and reopened.
+    const dump = await testDb.pglite!.dumpDataDir('gzip');
+    await testDb.destroy();
+    dataDir = mkdtempSync(join(tmpdir(), 'framesmith-pgdata-'));
+    database = await openDb({ dataDir, loadDataDir: dump, migrate: false });
+  }
+  const extraPipelines: Pipeline[] = [];
+  const children: WorkerProcess[] = [];
   const sims: Simulator[] = [];
   for (let i = 0; i < (options.backends ?? 1); i++) {
     sims.push(await startSimulator({ port: 0, generationMs: options.generationMs ?? 200 }));
@@ -73,7 +109,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const pipelineOptions: PipelineOptions = {
     database,
     config,
-    role: 'all',
+    role: options.role ?? 'all',
+    tuning: { superviseIntervalSeconds: 1 },
     reaper: { intervalMs: 1000, graceMs: 3000 },
     random: () => 0.5,
     ...options.pipeline,
@@ -129,7 +166,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   }
 
   const harness: Harness = {
-    database,
+    get database() {
+      return database;
+    },
+    url: testDb.url,
     sims,
     config,
     get pipeline() {
@@ -201,16 +241,78 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         void pool.checkNow();
       });
     },
-    async restartPipeline() {
-      await app.close();
+    async crashAndRestart() {
+      if (!dataDir) throw new Error('crashAndRestart needs persistentPglite on PGlite');
+      const crashed = pipeline;
+      // The database goes away under the running pipeline: nothing more it does is recorded.
+      crashed.queue.abandon();
+      await database.close();
+      await crashed.stop({ graceful: false }).catch(() => {});
+      await app.close().catch(() => {});
+      database = await openDb({ dataDir, migrate: false });
+      pipelineOptions.database = database;
       pipeline = await startPipeline(pipelineOptions);
       app = await buildApp({ database, config, pipeline, storage: pipeline.storage, routes: pipelineRoutes });
     },
+    async spawnWorker() {
+      if (!testDb.url) throw new Error('spawnWorker needs PostgreSQL');
+      const child = spawn(process.execPath, [join(import.meta.dirname, 'worker-process.ts')], {
+        env: {
+          ...process.env,
+          DATABASE_URL: testDb.url,
+          COMFYUI_URL: config.COMFYUI_URL.join(','),
+          STORAGE_DIR: storageDir,
+          RETRY_BASE_DELAY_MS: String(config.RETRY_BASE_DELAY_MS),
+          GENERATION_MAX_ATTEMPTS: String(config.GENERATION_MAX_ATTEMPTS),
+          COMFYUI_REQUEST_TIMEOUT_MS: String(config.COMFYUI_REQUEST_TIMEOUT_MS),
+          HEALTH_CHECK_INTERVAL_MS: String(config.HEALTH_CHECK_INTERVAL_MS),
+          HEALTH_CHECK_TIMEOUT_MS: String(config.HEALTH_CHECK_TIMEOUT_MS),
+          WORKER_CONCURRENCY: String(config.WORKER_CONCURRENCY),
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const generated: string[] = [];
+      let onReady!: () => void;
+      const ready = new Promise<void>((r) => {
+        onReady = r;
+      });
+      createInterface({ input: child.stdout! }).on('line', (text) => {
+        try {
+          const entry = JSON.parse(text) as { msg?: string; segmentId?: string };
+          if (entry.msg === 'worker ready') onReady();
+          if (entry.msg === 'segment generated' && entry.segmentId) generated.push(entry.segmentId);
+        } catch {
+          // not a log line
+        }
+      });
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const worker = { child, generated, ready, exited };
+      children.push(worker);
+      await Promise.race([ready, exited.then(() => Promise.reject(new Error('worker process exited')))]);
+      return worker;
+    },
+    async startPipeline(role) {
+      const extra = await startPipeline({ ...pipelineOptions, role });
+      extraPipelines.push(extra);
+      return extra;
+    },
     async close() {
+      for (const w of children) {
+        if (w.child.exitCode === null && w.child.signalCode === null) {
+          w.child.kill('SIGTERM');
+          await w.exited;
+        }
+      }
       await app.close().catch(() => {});
-      await pipeline.stop({ graceful: true, timeoutMs: 5000 }).catch(() => {});
+      for (const p of [pipeline, ...extraPipelines])
+        await p.stop({ graceful: true, timeoutMs: 5000 }).catch(() => {});
       for (const s of sims) await s.close().catch(() => {});
-      await database.destroy();
+      if (dataDir) {
+        await database.close().catch(() => {});
+        rmSync(dataDir, { recursive: true, force: true });
+      } else {
+        await testDb.destroy();
+      }
       rmSync(storageDir, { recursive: true, force: true });
     },
   };
