@@ -195,7 +195,13 @@ export async function startWebhookWorker(options: WebhookWorkerOptions): Promise
 
   const workId = await options.boss.work<DeliveryJob>(
     WEBHOOK_QUEUE,
-    { batchSize: 1, localConcurrency: 2, pollingIntervalSeconds: policy.pollingIntervalSeconds },
+    {
+      batchSize: 1,
+      localConcurrency: 2,
+      pollingIntervalSeconds: policy.pollingIntervalSeconds,
+      // New deliveries wake the worker by NOTIFY; retries come due without one, so poll as often.
+      notifyPollingIntervalSeconds: policy.pollingIntervalSeconds,
+    },
     async (jobs) => {
       for (const job of jobs) await handle(job);
     },
