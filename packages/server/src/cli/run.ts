@@ -6,6 +6,7 @@ import { type Config, ConfigError, parseConfig } from '@framesmith/core';
 import { type Database, DataDirLockedError, openDb } from '@framesmith/db';
 import { buildApp } from '../app.ts';
 import type { AppDeps, RoutePlugin } from '../deps.ts';
+import { pipelineRoutes } from '../routes/renders.ts';
 import type { ParsedArgs } from './args.ts';
 import {
   type RunningPipeline,
@@ -167,6 +168,8 @@ async function startServer(
 
   const extra = pipeline?.deps ?? {};
   const routes: RoutePlugin[] = [...(extra.routes ?? [])];
+  // Render, retry/cancel, live events and asset routes, when the pipeline runs in this process.
+  if (extra.pipeline) routes.push(...pipelineRoutes);
   const app: FastifyInstance = await buildApp({
     ...extra,
     database,
