@@ -29,7 +29,6 @@ export function startReaper(
   options: { intervalMs: number; graceMs: number; isRunningHere: (segmentId: string) => boolean },
 ): Reaper {
   const { db } = ctx.database;
-  let sweeping: Promise<ReaperReport> | null = null;
 
   async function sweepOnce(): Promise<ReaperReport> {
     const report: ReaperReport = { requeued: 0, failed: 0, recomposed: 0, advanced: 0 };
@@ -90,14 +89,20 @@ export function startReaper(
     return report;
   }
 
-  const sweep = () => {
-    sweeping ??= sweepOnce().finally(() => {
-      sweeping = null;
+  // A sweep asked for while one runs starts after it, so it sees the state as of the request.
+  let inFlight = 0;
+  let chain: Promise<unknown> = Promise.resolve();
+  const sweep = (): Promise<ReaperReport> => {
+    inFlight++;
+    const next = chain.then(sweepOnce).finally(() => {
+      inFlight--;
     });
-    return sweeping;
+    chain = next.catch(() => {});
+    return next;
   };
 
   const timer = setInterval(() => {
+    if (inFlight > 0) return;
     sweep().catch((err: unknown) => ctx.logger.warn({ err }, 'reaper sweep failed'));
   }, options.intervalMs);
   timer.unref();

@@ -101,3 +101,42 @@ test('two render requests at once give one job; the other gets 409 naming it', a
 function submissions(): number {
   return h.sims.reduce((n, s) => n + s.stats().submitted, 0);
 }
+
+test('live events reach a client of /api/events: the segment and render job as the API shows them', async () => {
+  const projectId = await h.project();
+  const segment = await h.segment(projectId, 'watched live');
+  const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
+  const abort = new AbortController();
+  const res = await fetch(`${address}/api/events?projectId=${projectId}`, { signal: abort.signal });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  const events: { event: string; data: { id: string; status: string } }[] = [];
+  const render = await h.api<RenderJob>('POST', `/api/projects/${projectId}/render`);
+  try {
+    while (!events.some((e) => e.event === 'render-job' && e.data.status === 'completed')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      const blocks = buffer.split('\n\n');
+      buffer = blocks.pop()!;
+      for (const block of blocks) {
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event && data) events.push({ event, data: JSON.parse(data) });
+      }
+    }
+  } finally {
+    abort.abort();
+  }
+  const segmentStates = events
+    .filter((e) => e.event === 'segment' && e.data.id === segment.id)
+    .map((e) => e.data.status);
+  assert.ok(segmentStates.includes('queued'));
+  assert.ok(segmentStates.includes('generating'));
+  assert.equal(segmentStates.at(-1), 'completed');
+  const jobStates = events.filter((e) => e.event === 'render-job').map((e) => e.data.status);
+  assert.deepEqual([...new Set(jobStates)], ['queued', 'generating', 'compositing', 'completed']);
+  assert.ok(events.every((e) => e.event !== 'render-job' || e.data.id === render.body.id));
+});

@@ -15,7 +15,9 @@ after(async () => {
   await h?.close();
 });
 
-test('two worker processes share the work and no segment is generated twice', { skip: testDbKind() !== 'postgres' }, async () => {
+test('two worker processes share the work and no segment is generated twice', {
+  skip: testDbKind() !== 'postgres',
+}, async () => {
   h = await startHarness({ role: 'api', backends: 2, generationMs: 400, env: { WORKER_CONCURRENCY: '2' } });
   const workers = [await h.spawnWorker(), await h.spawnWorker()];
   const projectId = await h.project();
@@ -27,7 +29,10 @@ test('two worker processes share the work and no segment is generated twice', { 
   assert.equal(job.status, 'completed', JSON.stringify(job));
 
   const ids = segments.map((s) => s.id);
-  const attempts = await h.database.db.select().from(generationAttempts).where(inArray(generationAttempts.segmentId, ids));
+  const attempts = await h.database.db
+    .select()
+    .from(generationAttempts)
+    .where(inArray(generationAttempts.segmentId, ids));
   assert.equal(attempts.length, 8, 'one attempt per segment');
   assert.deepEqual(new Set(attempts.map((a) => a.segmentId)).size, 8);
   assert.equal(
