@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { PgBoss } from 'pg-boss';
+import { BackendPool } from '@framesmith/comfyui';
 import type { Config } from '@framesmith/core';
 import type { Database } from '@framesmith/db';
 import {
@@ -38,6 +39,7 @@ interface OpsLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
 }
 
 /** The pool as ops uses it: the comfyui BackendPool fits. */
@@ -60,7 +62,10 @@ export interface OpsOptions {
   /** 'all' (embedded start), 'api' or 'worker'. */
   role: 'all' | 'api' | 'worker';
   logger?: OpsLogger;
-  /** This process's ComfyUI pool. Its backends at start are taken as the COMFYUI_URL ones. */
+  /**
+   * This process's ComfyUI pool; its backends at start are taken as the COMFYUI_URL ones. In the
+   * api role without one, ops starts its own pool of COMFYUI_URL for health.
+   */
   pool?: OpsPool;
   /** The pipeline's pg-boss instance (webhook deliveries get their own queue on it). */
   boss?: PgBoss;
@@ -83,14 +88,50 @@ export interface Ops {
   stop(): Promise<void>;
 }
 
-const silent: OpsLogger = { info() {}, warn() {}, debug() {} };
+const silent: OpsLogger = { info() {}, warn() {}, debug() {}, error() {} };
+
+/** The parts of a running pipeline (`startPipeline`'s result) that ops plugs into. */
+export interface OpsPipelineParts {
+  pool?: OpsPool | null;
+  queue?: { boss: PgBoss };
+  events?: OpsEventSource;
+}
+
+/** `startOps` options from a running pipeline: its pool, its pg-boss and its live events. */
+export function opsFromPipeline(
+  pipeline: OpsPipelineParts | null | undefined,
+): Pick<OpsOptions, 'pool' | 'boss' | 'events'> {
+  if (!pipeline) return {};
+  return {
+    ...(pipeline.pool ? { pool: pipeline.pool } : {}),
+    ...(pipeline.queue ? { boss: pipeline.queue.boss } : {}),
+    ...(pipeline.events ? { events: pipeline.events } : {}),
+  };
+}
 
 export async function startOps(options: OpsOptions): Promise<Ops> {
   const log = options.logger ?? silent;
-  const { database, config, pool } = options;
+  const { database, config } = options;
   const serves = options.role !== 'worker';
   const works = options.role !== 'api';
   const stoppers: (() => Promise<void> | void)[] = [];
+
+  // An api-only process has no worker pool; it keeps one of its own so health, metrics and
+  // /api/backends can report the backends. Named as the pipeline names COMFYUI_URL servers.
+  let pool = options.pool;
+  if (!pool && serves && options.role === 'api') {
+    const own = new BackendPool({
+      backends: config.COMFYUI_URL.map((url, i) => ({ name: `comfyui-${i + 1}`, url })),
+      requestTimeoutMs: config.COMFYUI_REQUEST_TIMEOUT_MS,
+      retryBaseDelayMs: config.RETRY_BASE_DELAY_MS,
+      healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+      healthCheckIntervalMs: config.HEALTH_CHECK_INTERVAL_MS,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    own.start();
+    stoppers.push(() => own.stop());
+    pool = own;
+  }
 
   let registry: BackendRegistry | null = null;
   if (pool) {

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { pino } from 'pino';
 import { type Config, ConfigError, parseConfig } from '@framesmith/core';
 import { type Database, DataDirLockedError, openDb } from '@framesmith/db';
 import { buildApp } from '../app.ts';
 import type { AppDeps, RoutePlugin } from '../deps.ts';
+import { createLogger } from '../logger.ts';
+import { type OpsPipelineParts, opsFromPipeline, startOps } from '../ops.ts';
 import { pipelineRoutes } from '../routes/renders.ts';
 import type { ParsedArgs } from './args.ts';
 import {
@@ -44,7 +45,7 @@ export async function runCommand(
   const stoppers: Stopper[] = [];
   try {
     const config = parseConfig(ctx.env);
-    const logger = pino({ level: config.LOG_LEVEL, base: { role: parsed.command } }) as FastifyBaseLogger;
+    const logger = createLogger(config, { role: parsed.command }) as FastifyBaseLogger;
     switch (parsed.command) {
       case 'migrate': {
         const database = await openConfiguredDb(config);
@@ -118,6 +119,15 @@ async function startWorker(config: Config, logger: FastifyBaseLogger, stoppers: 
   stoppers.push(() => database.close());
   const pipeline = await startPipeline({ database, config, logger, role: 'worker' });
   stoppers.push(() => pipeline.stop());
+  // Webhook deliveries and their triggers, backends changed at run time (issue 6).
+  const ops = await startOps({
+    database,
+    config,
+    logger,
+    role: 'worker',
+    ...opsFromPipeline(partsOf(pipeline)),
+  });
+  stoppers.push(() => ops.stop());
   say(`Framesmith worker is running (${describeDb(config)}).`);
 }
 
@@ -168,6 +178,17 @@ async function startServer(
 
   const extra = pipeline?.deps ?? {};
   const routes: RoutePlugin[] = [...(extra.routes ?? [])];
+  // Health, metrics, error analytics, webhooks and run-time backends (issue 6).
+  const ops = await startOps({
+    database,
+    config: effective,
+    logger,
+    role: role === 'start' ? 'all' : 'api',
+    simulated: backendMode === 'simulated',
+    ...opsFromPipeline(partsOf(pipeline)),
+  });
+  stoppers.push(() => ops.stop());
+  routes.push(...ops.routes);
   // Render, retry/cancel, live events and asset routes, when the pipeline runs in this process.
   if (extra.pipeline) routes.push(...pipelineRoutes);
   const app: FastifyInstance = await buildApp({
@@ -250,4 +271,10 @@ function stopOnSignals(stoppers: Stopper[], logger: FastifyBaseLogger): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+}
+
+/** The running pipeline's pool, queue and events, as startPipeline hands them to the app. */
+function partsOf(pipeline: RunningPipeline | null): OpsPipelineParts | null {
+  return ((pipeline?.deps as { pipeline?: OpsPipelineParts } | undefined)?.pipeline ??
+    null) as OpsPipelineParts | null;
 }
