@@ -13,6 +13,7 @@ import {
   streamCopyArgs,
 } from './ffmpeg-args.ts';
 import { FfmpegError, probeClip, runFfmpeg } from './ffmpeg.ts';
+import { readMp4ClipInfo } from './mp4-header.ts';
 
 /**
  * Joins clips into one video in the given order: stream copy when they allow it, otherwise a
@@ -45,9 +46,12 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
   try {
     const clips: ClipInfo[] = [];
     for (const [i, path] of request.clipPaths.entries()) {
-      const info = await probeClip(path, run).catch((e: unknown) => {
-        throw compositionError(`clip ${i + 1} cannot be read`, e);
-      });
+      // The MP4 header answers in microseconds; ffprobe (a process per clip) only when it cannot.
+      const info =
+        (await readMp4ClipInfo(path).catch(() => null)) ??
+        (await probeClip(path, run).catch((e: unknown) => {
+          throw compositionError(`clip ${i + 1} cannot be read`, e);
+        }));
       if (!info) throw compositionError(`clip ${i + 1} has no video stream`);
       clips.push(info);
     }

@@ -114,6 +114,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
       }
       const key = storageKeys.clip(segment.projectId, segment.id, attempt.attempt);
       const stored = await ctx.storage.putFile(key, output.path);
+      const storedAt = clock();
       const asset = await insertAsset(db, {
         projectId: segment.projectId,
         kind: 'clip',
@@ -133,6 +134,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         queueMs: Math.round(result.queueMs),
         executionMs: Math.round(result.executionMs),
       });
+      const completedAt = clock();
       if (!completed) {
         // Cancelled (or taken by another job) while finishing: the clip is not used.
         await deleteAssetRow(db, asset.id);
@@ -149,6 +151,13 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
           resumed: result.trace.resumed,
           queueMs: result.queueMs,
           executionMs: result.executionMs,
+          // Where the time between the backend finishing and the clip being ours went.
+          afterFinishMs: {
+            fetch: round(result.trace.fetchedAt - result.trace.finishedAt),
+            check: round(result.trace.checkedAt - result.trace.fetchedAt),
+            store: round(storedAt - result.trace.checkedAt),
+            complete: round(completedAt - storedAt),
+          },
         },
         'segment generated',
       );
@@ -179,6 +188,9 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     running: () => [...running.keys()],
   };
 }
+
+const clock = () => performance.timeOrigin + performance.now();
+const round = (n: number) => Math.round(n * 10) / 10;
 
 /**
  * Writes progress and queue position at most every `intervalMs` (the last value is never lost),

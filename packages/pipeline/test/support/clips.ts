@@ -12,7 +12,15 @@ export function makeClip(
     codec?: string;
   } = {},
 ): string {
-  const { width = 64, height = 64, fps = 12, seconds = 1, audio = false, codec = 'libx264' } = opts;
+  const {
+    width = 64,
+    height = 64,
+    fps = 12,
+    seconds = 1,
+    audio = false,
+    channels = 1,
+    codec = 'libx264',
+  } = opts;
   execFileSync('ffmpeg', [
     '-hide_banner',
     '-loglevel',
@@ -28,7 +36,7 @@ export function makeClip(
     ...(codec === 'libx264' ? ['-preset', 'ultrafast'] : []),
     '-pix_fmt',
     'yuv420p',
-    ...(audio ? ['-c:a', 'aac', '-shortest'] : []),
+    ...(audio ? ['-c:a', 'aac', '-ac', String(channels), '-shortest'] : []),
     path,
   ]);
   return path;
