@@ -9,6 +9,7 @@ export function makeClip(
     fps?: number;
     seconds?: number;
     audio?: boolean;
+    channels?: number;
     codec?: string;
   } = {},
 ): string {
