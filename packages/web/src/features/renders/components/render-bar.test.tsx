@@ -159,6 +159,42 @@ describe('render bar', () => {
     await waitFor(() => expect(api.calls('POST', `/api/render-jobs/${job.id}/retry-failed`)).toHaveLength(1));
   });
 
+  it("a joining failure shows the job's error card; segment failures stay on their cards", () => {
+    new FakeApi().install();
+    const segs = [done(0)];
+    const composing = makeRenderJob({
+      projectId: 'p',
+      status: 'failed',
+      error: makePublicError('COMPOSITION_ERROR'),
+      finishedAt: at(30),
+    });
+    const { unmount } = renderWithClient(
+      <RenderBar projectId="p" projectName="Fox" segments={segs} jobs={[composing]} />,
+    );
+    expect(screen.getByRole('article', { name: 'The clips could not be joined' })).toBeInTheDocument();
+    unmount();
+    const failedSeg = makeSegment({
+      status: 'failed',
+      attempt: 1,
+      error: makePublicError('COMFYUI_MISSING_MODEL'),
+    });
+    const fromSegments = makeRenderJob({
+      projectId: 'p',
+      status: 'failed',
+      error: makePublicError('COMFYUI_MISSING_MODEL'),
+      finishedAt: at(30),
+    });
+    renderWithClient(
+      <RenderBar projectId="p" projectName="Fox" segments={[failedSeg]} jobs={[fromSegments]} />,
+    );
+    expect(screen.queryByRole('article')).not.toBeInTheDocument();
+    // Rendering again is allowed, with a warning that it will fail the same way.
+    expect(screen.getByRole('button', { name: 'Render' })).toHaveAccessibleDescription(
+      /1 segment has an error that needs a change first/,
+    );
+    expect(screen.queryByRole('button', { name: /Retry \d failed/ })).not.toBeInTheDocument();
+  });
+
   it('says why a render did not start', async () => {
     new FakeApi()
       .on('POST', '/api/projects/:id/render', apiError(503, 'UNAVAILABLE', 'The queue is not running.'))

@@ -51,10 +51,6 @@ export function RenderBar({ projectId, projectName, segments, jobs }: RenderBarP
         <h2 id="render-title" className="render-bar__title">
           Render
         </h2>
-        <p className="render-bar__counts">
-          {done} of {segments.length} clips done
-          {failed > 0 ? <span className="text-danger"> · {failed} failed</span> : null}
-        </p>
         <div className="render-bar__controls">
           {active ? (
             <button
@@ -79,6 +75,10 @@ export function RenderBar({ projectId, projectName, segments, jobs }: RenderBarP
           )}
         </div>
       </div>
+      <p className="render-bar__counts">
+        {done} of {segments.length} clips done
+        {failed > 0 ? <span className="text-danger"> · {failed} failed</span> : null}
+      </p>
       <p id={reasonId} className="render-bar__reason">
         {active ? null : readiness.canRender ? renderPlan(segments) : readiness.reason}
       </p>
@@ -111,7 +111,8 @@ export function RenderBar({ projectId, projectName, segments, jobs }: RenderBarP
       ) : null}
       {failedJob ? (
         <div className="render-bar__failure">
-          {failedJob.error ? <ErrorCard error={failedJob.error} headingLevel={3} /> : null}
+          {/* Segment failures are on their cards; the job's own card is for what failed after them (joining). */}
+          {failedJob.error && failed === 0 ? <ErrorCard error={failedJob.error} headingLevel={3} /> : null}
           {failedJob.summary ? <p className="render-bar__summary">{failedJob.summary}</p> : null}
           {retryableFailures > 0 ? (
             <button

@@ -31,8 +31,13 @@ export function renderReadiness(segments: readonly Segment[], jobs: readonly Ren
 /** What the segments would do on Render, for the button's description. */
 export function renderPlan(segments: readonly Segment[]): string {
   const toGenerate = segments.filter((s) => s.status !== 'completed').length;
+  const needChange = segments.filter((s) => s.status === 'failed' && s.error && !s.error.retryable).length;
+  const warning =
+    needChange === 0
+      ? ''
+      : ` ${needChange === 1 ? '1 segment has' : `${needChange} segments have`} an error that needs a change first, or it fails again.`;
+  const clips = `${toGenerate} clip${toGenerate === 1 ? '' : 's'}`;
   if (toGenerate === 0) return 'Every clip is ready: Render joins them into the final video.';
-  if (toGenerate === segments.length)
-    return `Generates ${toGenerate} clip${toGenerate === 1 ? '' : 's'}, then joins them.`;
-  return `Generates ${toGenerate} clip${toGenerate === 1 ? '' : 's'} (${segments.length - toGenerate} ready), then joins them.`;
+  if (toGenerate === segments.length) return `Generates ${clips}, then joins them.${warning}`;
+  return `Generates ${clips} (${segments.length - toGenerate} ready), then joins them.${warning}`;
 }

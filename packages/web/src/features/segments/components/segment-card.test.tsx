@@ -226,7 +226,7 @@ describe('card actions', () => {
       as('Segment', { ...a, status: 'cancelled', updatedAt: new Date().toISOString() }),
     );
     const { user } = setup([a], api);
-    await user.click(within(card(1)).getByRole('button', { name: 'Cancel' }));
+    await user.click(within(card(1)).getByRole('button', { name: 'Cancel segment 1' }));
     await waitFor(() => expect(within(card(1)).getByText(/^Cancelled:/)).toBeInTheDocument());
     expect(api.requests[0]).toMatchObject({ method: 'POST', path: `/api/segments/${a.id}/cancel` });
   });

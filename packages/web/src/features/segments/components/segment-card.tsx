@@ -136,21 +136,27 @@ export function SegmentCard({
                   {segment.inlineWorkflow ? 'own workflow' : (workflow?.name ?? 'default workflow')}
                 </span>
               </p>
-              <SegmentStatusLine segment={segment} label={label} />
+              <SegmentStatusLine
+                segment={segment}
+                label={label}
+                action={
+                  active ? (
+                    <button
+                      type="button"
+                      className="button button--small"
+                      onClick={() => cancel.mutate(segment.id)}
+                      disabled={cancel.isPending}
+                      aria-label={`Cancel segment ${index + 1}`}
+                    >
+                      {cancel.isPending ? 'Cancelling…' : 'Cancel'}
+                    </button>
+                  ) : null
+                }
+              />
             </>
           )}
         </div>
         <div className="segment-card__actions">
-          {active ? (
-            <button
-              type="button"
-              className="button button--small"
-              onClick={() => cancel.mutate(segment.id)}
-              disabled={cancel.isPending}
-            >
-              {cancel.isPending ? 'Cancelling…' : 'Cancel'}
-            </button>
-          ) : null}
           <button
             type="button"
             className="button button--small"

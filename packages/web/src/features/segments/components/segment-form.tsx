@@ -196,30 +196,32 @@ export function SegmentForm({
       </div>
       <fieldset className="segment-form__seed">
         <legend>Seed</legend>
-        <label className="radio">
-          <input
-            type="radio"
-            name={seedGroup}
-            checked={v.seedMode === 'random'}
-            onChange={() => set('seedMode', 'random')}
-          />
-          Random
-        </label>
-        <label className="radio">
-          <input
-            type="radio"
-            name={seedGroup}
-            checked={v.seedMode === 'fixed'}
-            onChange={() =>
-              setV((old) => ({
-                ...old,
-                seedMode: 'fixed',
-                seed: old.seed === '' ? String(randomSeed()) : old.seed,
-              }))
-            }
-          />
-          Fixed
-        </label>
+        <div className="segment-form__seed-modes">
+          <label className="radio">
+            <input
+              type="radio"
+              name={seedGroup}
+              checked={v.seedMode === 'random'}
+              onChange={() => set('seedMode', 'random')}
+            />
+            Random
+          </label>
+          <label className="radio">
+            <input
+              type="radio"
+              name={seedGroup}
+              checked={v.seedMode === 'fixed'}
+              onChange={() =>
+                setV((old) => ({
+                  ...old,
+                  seedMode: 'fixed',
+                  seed: old.seed === '' ? String(randomSeed()) : old.seed,
+                }))
+              }
+            />
+            Fixed
+          </label>
+        </div>
         <Field
           label="Seed value"
           error={errors['params.seed']}
@@ -227,23 +229,25 @@ export function SegmentForm({
           hint={v.seedMode === 'random' ? 'A new random seed is picked on save, then kept.' : undefined}
         >
           {(p) => (
-            <input
-              {...p}
-              className="input"
-              inputMode="numeric"
-              value={v.seed}
-              disabled={v.seedMode !== 'fixed'}
-              onChange={(e) => set('seed', e.target.value)}
-            />
+            <div className="input-row">
+              <input
+                {...p}
+                className="input"
+                inputMode="numeric"
+                value={v.seed}
+                disabled={v.seedMode !== 'fixed'}
+                onChange={(e) => set('seed', e.target.value)}
+              />
+              <button
+                type="button"
+                className="button button--small"
+                onClick={() => setV((old) => ({ ...old, seedMode: 'fixed', seed: String(randomSeed()) }))}
+              >
+                New seed
+              </button>
+            </div>
           )}
         </Field>
-        <button
-          type="button"
-          className="button button--small"
-          onClick={() => setV((old) => ({ ...old, seedMode: 'fixed', seed: String(randomSeed()) }))}
-        >
-          New seed
-        </button>
       </fieldset>
       {errors._form ? (
         <p className="form-error" role="alert">

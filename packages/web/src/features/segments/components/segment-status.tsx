@@ -1,6 +1,6 @@
 import type { Segment } from '@framesmith/core/api-schemas';
 import type { SegmentStatus } from '@framesmith/core/status';
-import { useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import {
   BanIcon,
   CheckIcon,
@@ -76,7 +76,16 @@ function useNow(active: boolean): number {
  * One line (two at most) under the prompt saying where the segment is. Its height is reserved in
  * CSS, so a change of state never moves the cards below.
  */
-export function SegmentStatusLine({ segment, label }: { segment: Segment; label: string }) {
+export function SegmentStatusLine({
+  segment,
+  label,
+  action,
+}: {
+  segment: Segment;
+  label: string;
+  /** Shown at the end of the line while the segment is queued or generating (Cancel). */
+  action?: ReactNode;
+}) {
   const waiting =
     segment.status === 'queued' &&
     segment.nextAttemptAt !== null &&
@@ -104,6 +113,7 @@ export function SegmentStatusLine({ segment, label }: { segment: Segment; label:
                 ? ` · position ${segment.queuePosition} in line`
                 : ''}
           </span>
+          {action}
           {segment.error ? (
             <span className="segment-status__last-error">
               Last try: {segment.error.title} (<code>{segment.error.code}</code>)
@@ -130,6 +140,7 @@ export function SegmentStatusLine({ segment, label }: { segment: Segment; label:
             {segment.backend ? ` · on ${segment.backend}` : ''}
             {segment.attempt > 1 ? ` · attempt ${segment.attempt} of ${segment.maxAttempts}` : ''}
           </span>
+          {action}
         </div>
       );
     }
