@@ -362,7 +362,7 @@ class GenerationRun {
           return;
         }
       } catch (e) {
-        if (!isTransient(e)) {
+        if (!isBackendOutage(e)) {
           this.#failWith(e);
           return;
         }
@@ -453,7 +453,7 @@ class GenerationRun {
       else this.#report({ phase: 'queued', queuePosition: located.position, progress: 0 });
     } catch (e) {
       if (this.#settled) return;
-      if (!isTransient(e)) {
+      if (!isBackendOutage(e)) {
         this.#failWith(e);
         return;
       }
@@ -629,6 +629,15 @@ function isTransient(e: unknown): boolean {
     (e.code === 'COMFYUI_CONNECTION_ERROR' || e.code === 'COMFYUI_TIMEOUT') &&
     (e.detail.reason === 'unreachable' || e.detail.reason === 'request_timeout')
   );
+}
+
+/**
+ * While following a prompt already on the backend: a failed call, or the breaker those failures
+ * opened, is one outage. It is waited out for unreachableGraceMs (the prompt may still finish)
+ * rather than failing the generation the moment the breaker opens.
+ */
+function isBackendOutage(e: unknown): boolean {
+  return isTransient(e) || (e instanceof AppError && e.detail.reason === 'circuit_open');
 }
 
 function safeFileName(name: string): string {

@@ -55,6 +55,32 @@ describe('recovery against the simulator', () => {
     assert.equal(e.detail.promptId, req.promptId);
   });
 
+  test('the backend unreachable for a moment mid-generation (its breaker opens): the job still completes', async (t) => {
+    // Reconciling while the backend is down opens its breaker; an open breaker is the same outage,
+    // so the generation waits out the grace period instead of failing with circuit_open at once.
+    const c = makeClient(sim.url, { name: 'blip', breakerThreshold: 2 });
+    t.after(() => c.close());
+    let opened!: () => void;
+    const breakerOpen = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    c.onCircuitChange((s) => s === 'open' && opened());
+    let outage: Promise<void> | null = null;
+    const req = out.request({
+      onProgress: (e) => {
+        if (e.phase !== 'running' || outage) return;
+        outage = sim.goDown().then(async () => {
+          await breakerOpen;
+          await sim.goUp();
+        });
+      },
+    });
+    const r = await runGeneration(c, req);
+    await outage;
+    assert.equal(r.outputs.length, 1);
+    assert.equal(r.trace.submits, 1);
+  });
+
   test('a lost POST /prompt response is reconciled, never queued twice', async () => {
     // The server queues the prompt but never answers: the client times out, finds it in /queue, follows it.
     await sim.setFaults([{ kind: 'hang', route: '/prompt', process: true, count: 1 }]);
