@@ -79,8 +79,13 @@ export class PromptQueue {
     while (this.#heap.length === 0) {
       if (signal.aborted) return null;
       await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        // The stop signal outlives every wait: take the abort listener off again when an item comes.
+        const wake = () => {
+          signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.#waiters.push(wake);
+        signal.addEventListener('abort', wake, { once: true });
       });
     }
     if (signal.aborted) return null;
