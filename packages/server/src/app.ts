@@ -5,7 +5,7 @@ import type { AppDeps } from './deps.ts';
 import { installErrorHandlers } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
 import { ProjectViewCache } from './project-view-cache.ts';
-import { findUnstorableText } from './unstorable-text.ts';
+import { findBodyProblem } from './unstorable-text.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { segmentRoutes } from './routes/segments.ts';
@@ -35,9 +35,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', () => projectViews.close());
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined || request.body === null) return;
-    const path = findUnstorableText(request.body);
-    if (path)
-      throw invalid(path.join('.') || 'body', 'contains a character that cannot be stored (such as U+0000)');
+    const problem = findBodyProblem(request.body);
+    if (problem) throw invalid(problem.path.join('.') || 'body', problem.message);
   });
 
   const web = registerWeb(app, deps.webDir);

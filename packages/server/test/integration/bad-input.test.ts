@@ -162,6 +162,29 @@ describe(`bad input (${testDbKind()})`, () => {
     );
   });
 
+  test('a body nested thousands of levels deep is a 400 naming where, not a 500', async () => {
+    const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    const send = (method: 'POST' | 'PATCH', url: string, payload: string) =>
+      t.app.inject({ method, url, payload, headers: { 'content-type': 'application/json' } });
+    const graph = `{"1":{"class_type":"SaveVideo","inputs":{"a":${deep(10_000)}}}}`;
+    const err = assertApiError(
+      await send('POST', '/api/workflows', `{"name":"w","graph":${graph}}`),
+      400,
+      'VALIDATION_ERROR',
+      /^graph\.1\.inputs\.a\.a\.[a.]+: is nested too deeply/,
+    );
+    assert.ok(err.message.length < 400, 'the path is cut where the limit is');
+    assertApiError(
+      await send('PATCH', `/api/projects/${pid}`, `{"settings":${deep(10_000)}}`),
+      400,
+      'VALIDATION_ERROR',
+      /^settings\.a\.[a.]+: is nested too deeply/,
+    );
+    // Graphs as deep as real ones still go through.
+    const nested = `{"name":"w","graph":{"1":{"class_type":"SaveVideo","inputs":{"a":${deep(40)}}}}}`;
+    assert.equal((await send('POST', '/api/workflows', nested)).statusCode, 201);
+  });
+
   test('bodies over the limit are 413', async () => {
     const big = {
       prompt: 'x',
