@@ -247,59 +247,60 @@ const generatingConflict = () =>
 
 /**
  * Edits a segment. A change to anything that shapes the clip sends it back to `pending` with
- * its output and error cleared; a generating segment is refused (409). The write is guarded by
- * `status <> 'generating'`, so a worker that picks the segment up meanwhile wins cleanly.
+ * its output and error cleared; a generating segment is refused (409). The row is locked while
+ * the edit is merged into it, so concurrent edits apply one after the other and none is lost;
+ * a worker's guarded transition waits for the edit and then finds the new status.
  */
 export async function updateSegment(db: Executor, id: string, input: UpdateSegmentInput): Promise<Segment> {
-  const current = await findSegmentRow(db, id);
-  if (!current) throw notFound('Segment', id);
-  if (current.status === 'generating') throw generatingConflict();
-  const params: SegmentParams = { ...current.params, ...input.params };
-  const choice = await nextWorkflow(db, current, input, params);
-  const next = {
-    prompt: input.prompt ?? current.prompt,
-    negativePrompt: input.negativePrompt ?? current.negativePrompt,
-    params,
-    ...choice,
-  };
-  const changed =
-    next.prompt !== current.prompt ||
-    next.negativePrompt !== current.negativePrompt ||
-    !sameJson(next.params, current.params) ||
-    next.workflowId !== current.workflowId ||
-    !sameJson(next.inlineWorkflow, current.inlineWorkflow) ||
-    !sameJson(next.inlineBindings, current.inlineBindings);
-  if (!changed) return getSegment(db, id);
-  const [row] = await db
-    .update(segments)
-    .set({
-      ...next,
-      status: 'pending',
-      progress: 0,
-      attempt: 0,
-      nextAttemptAt: null,
-      queuePosition: null,
-      contentHash: null,
-      outputAssetId: null,
-      outputHash: null,
-      renderJobId: null,
-      backend: null,
-      promptId: null,
-      errorCode: null,
-      errorMessage: null,
-      errorTips: null,
-      errorDetail: null,
-      retryable: null,
-      errorAt: null,
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(segments.id, id), ne(segments.status, 'generating')))
-    .returning();
-  if (!row) {
-    if (await findSegmentRow(db, id)) throw generatingConflict();
-    throw notFound('Segment', id);
-  }
-  return serializeSegment(row);
+  if (!isUuid(id)) throw notFound('Segment', id);
+  const row = await db.transaction(async (tx) => {
+    const [current] = await tx.select().from(segments).where(eq(segments.id, id)).for('update');
+    if (!current) throw notFound('Segment', id);
+    if (current.status === 'generating') throw generatingConflict();
+    const params: SegmentParams = { ...current.params, ...input.params };
+    const choice = await nextWorkflow(tx, current, input, params);
+    const next = {
+      prompt: input.prompt ?? current.prompt,
+      negativePrompt: input.negativePrompt ?? current.negativePrompt,
+      params,
+      ...choice,
+    };
+    const changed =
+      next.prompt !== current.prompt ||
+      next.negativePrompt !== current.negativePrompt ||
+      !sameJson(next.params, current.params) ||
+      next.workflowId !== current.workflowId ||
+      !sameJson(next.inlineWorkflow, current.inlineWorkflow) ||
+      !sameJson(next.inlineBindings, current.inlineBindings);
+    if (!changed) return null;
+    const [updated] = await tx
+      .update(segments)
+      .set({
+        ...next,
+        status: 'pending',
+        progress: 0,
+        attempt: 0,
+        nextAttemptAt: null,
+        queuePosition: null,
+        contentHash: null,
+        outputAssetId: null,
+        outputHash: null,
+        renderJobId: null,
+        backend: null,
+        promptId: null,
+        errorCode: null,
+        errorMessage: null,
+        errorTips: null,
+        errorDetail: null,
+        retryable: null,
+        errorAt: null,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(segments.id, id))
+      .returning();
+    return updated!;
+  });
+  return row ? serializeSegment(row) : getSegment(db, id);
 }
 
 /** Deletes a segment and closes the gap it leaves. A generating segment is refused (409). */

@@ -346,6 +346,25 @@ describe(`segments API (${testDbKind()})`, () => {
     );
   });
 
+  test('concurrent edits of one segment each keep their change (params are merged, none lost)', async () => {
+    const pid = await newProject();
+    const seg = await add(pid, { prompt: 'race', params: { seed: 1 } });
+    const edits = [
+      { params: { width: 512 } },
+      { params: { height: 320 } },
+      { params: { frames: 49 } },
+      { params: { fps: 24 } },
+      { negativePrompt: 'blurry' },
+    ];
+    const results = await Promise.all(edits.map((body) => t.call('PATCH', `/api/segments/${seg.id}`, body)));
+    for (const r of results) assert.equal(r.statusCode, 200, r.body);
+    const after = Segment.parse((await t.call('GET', `/api/segments/${seg.id}`)).json());
+    assert.deepEqual(
+      { ...after.params, negativePrompt: after.negativePrompt },
+      { seed: 1, width: 512, height: 320, frames: 49, fps: 24, negativePrompt: 'blurry' },
+    );
+  });
+
   test('unknown and malformed segment ids are 404', async () => {
     for (const id of [
       '00000000-0000-4000-8000-00000000dead',
