@@ -89,33 +89,34 @@ const builtinConflict = (action: string) =>
 
 /**
  * Edits a library workflow. A new graph gets its bindings inferred afresh (explicit ones in the
- * same request win); new bindings alone are merged into the current ones and checked.
+ * same request win); new bindings alone are merged into the current ones and checked. The row is
+ * locked while merging, so concurrent edits apply one after the other and none is lost.
  */
 export async function updateWorkflow(
   db: Executor,
   id: string,
   input: UpdateWorkflowInput,
 ): Promise<Workflow> {
-  const current = await getWorkflowRow(db, id);
-  if (current.builtin) throw builtinConflict('changed');
-  const set: Partial<typeof workflows.$inferInsert> = { updatedAt: sql`now()` as never };
-  if (input.name !== undefined) set.name = input.name;
-  if (input.description !== undefined) set.description = input.description;
-  if (input.category !== undefined) set.category = input.category;
-  if (input.generationTimeoutMs !== undefined) set.generationTimeoutMs = input.generationTimeoutMs;
-  if (input.graph !== undefined) {
-    const graph = input.graph as WorkflowGraph;
-    set.graph = graph;
-    set.bindings = resolveBindings(graph, input.bindings);
-  } else if (input.bindings !== undefined) {
-    set.bindings = resolveBindings(current.graph, { ...current.bindings, ...input.bindings });
-  }
-  const [row] = await db
-    .update(workflows)
-    .set(set)
-    .where(sql`${workflows.id} = ${id} AND NOT ${workflows.builtin}`)
-    .returning();
-  if (!row) throw notFound('Workflow', id);
+  if (!isUuid(id)) throw notFound('Workflow', id);
+  const row = await db.transaction(async (tx) => {
+    const [current] = await tx.select().from(workflows).where(eq(workflows.id, id)).for('update');
+    if (!current) throw notFound('Workflow', id);
+    if (current.builtin) throw builtinConflict('changed');
+    const set: Partial<typeof workflows.$inferInsert> = { updatedAt: sql`now()` as never };
+    if (input.name !== undefined) set.name = input.name;
+    if (input.description !== undefined) set.description = input.description;
+    if (input.category !== undefined) set.category = input.category;
+    if (input.generationTimeoutMs !== undefined) set.generationTimeoutMs = input.generationTimeoutMs;
+    if (input.graph !== undefined) {
+      const graph = input.graph as WorkflowGraph;
+      set.graph = graph;
+      set.bindings = resolveBindings(graph, input.bindings);
+    } else if (input.bindings !== undefined) {
+      set.bindings = resolveBindings(current.graph, { ...current.bindings, ...input.bindings });
+    }
+    const [updated] = await tx.update(workflows).set(set).where(eq(workflows.id, id)).returning();
+    return updated!;
+  });
   return serializeWorkflow(row);
 }
 

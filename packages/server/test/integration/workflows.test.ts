@@ -160,6 +160,19 @@ describe(`workflows API (${testDbKind()})`, () => {
     );
   });
 
+  test('concurrent binding edits of one workflow are merged one after the other, none lost', async () => {
+    const w = await create({ name: 'raced', graph: imageGraph });
+    const edits = ['seed', 'width', 'height', 'negativePrompt'].map((key) => ({ bindings: { [key]: null } }));
+    const results = await Promise.all(edits.map((body) => t.call('PATCH', `/api/workflows/${w.id}`, body)));
+    for (const r of results) assert.equal(r.statusCode, 200, r.body);
+    const after = Workflow.parse((await t.call('GET', `/api/workflows/${w.id}`)).json());
+    assert.deepEqual(
+      [after.bindings.seed, after.bindings.width, after.bindings.height, after.bindings.negativePrompt],
+      [null, null, null, null],
+    );
+    assert.deepEqual(after.bindings.prompt, { nodeId: '2', input: 'text' });
+  });
+
   test('built-ins cannot be changed or deleted (409) but can be duplicated', async () => {
     assertApiError(
       await t.call('PATCH', `/api/workflows/${BUILTIN_TEXT_TO_VIDEO_ID}`, { name: 'mine now' }),
