@@ -12,6 +12,8 @@ import { segmentRoutes } from './routes/segments.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 import { registerWeb } from './web.ts';
 
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * The HTTP app, as the `api` role, embedded `start` and every test use it. It never listens:
  * the bin does. Core routes are plugins under routes/; teammates' plugins come in `deps.routes`.
@@ -33,6 +35,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const projectViews = await ProjectViewCache.start(deps.database, deps.projectViewCache ?? {});
   app.decorate('projectViews', projectViews);
   app.addHook('onClose', () => projectViews.close());
+  // A write answers only once its own change notices have reached the project view cache, so the
+  // next GET /api/projects/:id shows it, whichever route made it (core or a teammate's plugin).
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!READ_METHODS.has(request.method) && reply.statusCode < 400) await projectViews.sync();
+    return payload;
+  });
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined || request.body === null) return;
     const problem = findBodyProblem(request.body);

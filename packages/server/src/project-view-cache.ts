@@ -1,10 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Database } from '@framesmith/db';
 
 /** The channel migration 0001's triggers notify with a project id on every change to a project view. */
 export const PROJECT_CHANGED_CHANNEL = 'framesmith_project_changed';
+
+/** The channel of the cache's own round trips (see `sync`). */
+export const PROJECT_VIEWS_SYNC_CHANNEL = 'framesmith_project_views_sync';
 
 export interface CachedView {
   body: Buffer;
@@ -30,6 +33,8 @@ export interface ProjectViewCacheOptions {
   ttlMs?: number;
   maxEntries?: number;
   now?: () => number;
+  /** How long `sync` waits for its own notice before it drops every entry instead. Default 1000. */
+  syncTimeoutMs?: number;
 }
 
 /**
@@ -44,19 +49,32 @@ export class ProjectViewCache {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
+  readonly #syncTimeoutMs: number;
+  readonly #database: Database;
+  /** Round trips under way: token → what to do when it comes back. */
+  readonly #syncs = new Map<string, () => void>();
   #unsubscribe: (() => Promise<void>) | null = null;
 
-  private constructor(options: ProjectViewCacheOptions) {
+  private constructor(database: Database, options: ProjectViewCacheOptions) {
+    this.#database = database;
     this.#ttlMs = options.ttlMs ?? 2000;
     this.#maxEntries = options.maxEntries ?? 200;
     this.#now = options.now ?? (() => performance.now());
+    this.#syncTimeoutMs = options.syncTimeoutMs ?? 1000;
   }
 
   static async start(database: Database, options: ProjectViewCacheOptions = {}): Promise<ProjectViewCache> {
-    const cache = new ProjectViewCache(options);
-    cache.#unsubscribe = await database.listen(PROJECT_CHANGED_CHANNEL, (projectId) =>
+    const cache = new ProjectViewCache(database, options);
+    const stopChanges = await database.listen(PROJECT_CHANGED_CHANNEL, (projectId) =>
       cache.invalidate(projectId),
     );
+    const stopSyncs = await database.listen(PROJECT_VIEWS_SYNC_CHANNEL, (token) =>
+      cache.#syncs.get(token)?.(),
+    );
+    cache.#unsubscribe = async () => {
+      await stopChanges();
+      await stopSyncs();
+    };
     return cache;
   }
 
@@ -92,6 +110,42 @@ export class ProjectViewCache {
     if (pending) {
       pending.stale = true;
       this.#loads.delete(projectId);
+    }
+  }
+
+  /** Drops every entry and the result of every load under way. */
+  invalidateAll(): void {
+    this.#entries.clear();
+    for (const pending of this.#loads.values()) pending.stale = true;
+    this.#loads.clear();
+  }
+
+  /**
+   * Resolves once every change committed before the call has reached this cache. Change notices
+   * arrive a moment after their commit, on the listening connection, in commit order; a notice of
+   * our own sent now comes back after all of them. Writes await this before answering (app.ts), so
+   * the next read shows the change, whichever route made it. If our notice does not come back in
+   * time (the listening connection is lost), every entry is dropped instead.
+   */
+  async sync(): Promise<void> {
+    // Nothing kept and nothing being read: nothing can be stale.
+    if (this.#entries.size === 0 && this.#loads.size === 0) return;
+    const token = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
+    const cameBack = new Promise<boolean>((resolve) => {
+      this.#syncs.set(token, () => resolve(true));
+      timer = setTimeout(() => resolve(false), this.#syncTimeoutMs);
+      timer.unref();
+    });
+    try {
+      const sent = await this.#database.notify(PROJECT_VIEWS_SYNC_CHANNEL, token).then(
+        () => true,
+        () => false,
+      );
+      if (!sent || !(await cameBack)) this.invalidateAll();
+    } finally {
+      clearTimeout(timer);
+      this.#syncs.delete(token);
     }
   }
 

@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { parseConfig, type ProjectWithSegments } from '@framesmith/core';
 import { openDb, renderJobs, segments } from '@framesmith/db';
 import { testDbKind } from '@framesmith/db/testing';
-import { buildApp } from '@framesmith/server';
+import { buildApp, type RoutePlugin } from '@framesmith/server';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 /** Polls until `check` holds: notifications arrive asynchronously on PostgreSQL. */
@@ -67,6 +67,44 @@ describe(`project view cache (${testDbKind()})`, () => {
       () => view(pid),
       (v) => v.lastRender?.id === job!.id,
     );
+  });
+
+  test('a write through any route shows in the next view, even from a route that does not invalidate', async () => {
+    // As the pipeline's routes (retry, cancel, render) do: change rows, answer, never touch the cache.
+    const rawWriter: RoutePlugin = async (app, { deps }) => {
+      app.post('/test/segments/:id/status/:status', async (req) => {
+        const { id, status } = req.params as { id: string; status: 'queued' | 'failed' };
+        await deps.database.db.update(segments).set({ status }).where(eq(segments.id, id));
+        return { ok: true };
+      });
+    };
+    const own = await buildApp({
+      database: t.database,
+      config: parseConfig({}),
+      routes: [rawWriter],
+      projectViewCache: { ttlMs: 600_000 },
+    });
+    try {
+      const pid = (await t.call('POST', '/api/projects', { name: 'raw writes' })).json().id;
+      const seg = (await t.call('POST', `/api/projects/${pid}/segments`, { prompt: 'x' })).json();
+      const read = async () =>
+        (await own.inject({ url: `/api/projects/${pid}` })).json() as ProjectWithSegments;
+      await eventually(
+        async () => {
+          await read();
+          return own.projectViews.size;
+        },
+        (size) => size > 0,
+      );
+      for (let i = 0; i < 30; i++) {
+        const status = i % 2 === 0 ? 'queued' : 'failed';
+        const wrote = await own.inject({ method: 'POST', url: `/test/segments/${seg.id}/status/${status}` });
+        assert.equal(wrote.statusCode, 200);
+        assert.equal((await read()).segments[0]!.status, status, `read after write ${i}`);
+      }
+    } finally {
+      await own.close();
+    }
   });
 
   test('API writes are visible at once, and ETags give 304 until something changes', async () => {

@@ -3,9 +3,15 @@ import { describe, test } from 'node:test';
 import type { Database } from '@framesmith/db';
 import { PROJECT_CHANGED_CHANNEL, ProjectViewCache, acceptsGzip } from '../../src/project-view-cache.ts';
 
-/** Just enough of a Database for the cache: a NOTIFY channel the test can fire. */
+/**
+ * Just enough of a Database for the cache: NOTIFY channels the test can fire. A notice sent with
+ * `notify` comes back after the ones `queue` holds (commit order), or never while `lost`.
+ */
 function fakeDatabase() {
   const listeners = new Map<string, (payload: string) => void>();
+  const queued: [string, string][] = [];
+  const state = { lost: false };
+  const deliver = (channel: string, payload: string) => listeners.get(channel)?.(payload);
   const database = {
     async listen(channel: string, cb: (payload: string) => void) {
       listeners.set(channel, cb);
@@ -13,10 +19,19 @@ function fakeDatabase() {
         listeners.delete(channel);
       };
     },
+    async notify(channel: string, payload: string) {
+      queued.push([channel, payload]);
+      setImmediate(() => {
+        for (const [c, p] of queued.splice(0)) if (!state.lost) deliver(c, p);
+      });
+    },
   } as unknown as Database;
   return {
     database,
-    fire: (projectId: string) => listeners.get(PROJECT_CHANGED_CHANNEL)?.(projectId),
+    fire: (projectId: string) => deliver(PROJECT_CHANGED_CHANNEL, projectId),
+    /** A change committed whose notice has not arrived yet. */
+    queue: (projectId: string) => queued.push([PROJECT_CHANGED_CHANNEL, projectId]),
+    state,
     listeners,
   };
 }
@@ -97,6 +112,24 @@ describe('project view cache', () => {
     assert.equal(loads, 5, 'a was the oldest and went first');
     await cache.close();
     assert.equal(listeners.size, 0);
+  });
+
+  test('sync waits for change notices already under way, and drops everything if its own never comes', async () => {
+    const { database, queue, state } = fakeDatabase();
+    const cache = await ProjectViewCache.start(database, { syncTimeoutMs: 20 });
+    let loads = 0;
+    const load = async () => ({ n: ++loads });
+    await cache.sync(); // nothing cached: returns at once
+    await cache.get('p1', load);
+    await cache.get('p2', load);
+    queue('p1'); // committed, notice on its way
+    await cache.sync();
+    assert.equal(JSON.parse((await cache.get('p1', load)).body.toString()).n, 3, 'p1 was dropped');
+    assert.equal(JSON.parse((await cache.get('p2', load)).body.toString()).n, 2, 'p2 was kept');
+    state.lost = true; // the listening connection is gone: notices no longer arrive
+    await cache.sync();
+    assert.equal(cache.size, 0);
+    await cache.close();
   });
 
   test('Accept-Encoding: gzip unless refused with q=0', () => {
