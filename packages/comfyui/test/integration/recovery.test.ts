@@ -81,6 +81,24 @@ describe('recovery against the simulator', () => {
     assert.equal(r.trace.submits, 1);
   });
 
+  test('the backend unreachable past the grace period mid-generation: COMFYUI_CONNECTION_ERROR', async (t) => {
+    const c = makeClient(sim.url, { name: 'gone', breakerThreshold: 2 });
+    t.after(async () => {
+      c.close();
+      await sim.goUp();
+    });
+    let down: Promise<void> | null = null;
+    const req = out.request({
+      tuning: { reconcileIntervalMs: 200, lostConfirmMs: 500, unreachableGraceMs: 1500 },
+      onProgress: (e) => {
+        if (e.phase === 'running' && !down) down = sim.goDown();
+      },
+    });
+    const e = await rejectsWith(runGeneration(c, req), 'COMFYUI_CONNECTION_ERROR');
+    assert.equal(e.detail.reason, 'backend_down_during_generation');
+    assert.ok(Number(e.detail.downForMs) >= 1500, `down for ${e.detail.downForMs} ms`);
+  });
+
   test('a lost POST /prompt response is reconciled, never queued twice', async () => {
     // The server queues the prompt but never answers: the client times out, finds it in /queue, follows it.
     await sim.setFaults([{ kind: 'hang', route: '/prompt', process: true, count: 1 }]);
