@@ -129,7 +129,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       stopping ??= (async () => {
         reaper?.stop();
         unsubscribe?.();
-        await queue.stop({ graceful: stopOptions.graceful ?? true, timeoutMs: stopOptions.timeoutMs });
+        // Running generations get a few seconds; any left are resumed elsewhere once their heartbeat lapses.
+        await queue.stop({
+          graceful: stopOptions.graceful ?? true,
+          timeoutMs: stopOptions.timeoutMs ?? 8000,
+        });
         await events.stop();
         if (ownPool) pool?.stop();
       })();

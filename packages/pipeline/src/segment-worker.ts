@@ -48,6 +48,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
   const { db } = ctx.database;
 
   const handler: JobHandler<'segment-generate'> = async (payload, job) => {
+    const takenAt = clock();
     const claim = await claimSegment(db, {
       segmentId: payload.segmentId,
       jobId: job.jobId,
@@ -83,7 +84,8 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
       const project = await findProjectRow(db, segment.projectId);
       const settings: ProjectSettings = project?.settings ?? {};
       const spec = await loadClipSpec(db, segment, settings);
-      lease = await deps.pool.acquire({ signal: abort.signal, requirements: { graph: spec.prompt } });
+      lease = resumeLease(deps.pool, claim.kind === 'resume' ? attempt.backend : null);
+      lease ??= await deps.pool.acquire({ signal: abort.signal, requirements: { graph: spec.prompt } });
       run.backend = lease.name;
       const withBackend = await updateGeneratingSegment(db, segment.id, promptId, { backend: lease.name });
       if (!withBackend) throw new SegmentCancelled();
@@ -95,6 +97,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         abort.abort(new SegmentCancelled());
       });
       outputDir = await mkdtemp(join(tmpdir(), 'framesmith-gen-'));
+      const runAt = clock();
       const result = await runGeneration(lease.client, {
         graph: spec.prompt,
         promptId,
@@ -151,6 +154,8 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
           resumed: result.trace.resumed,
           queueMs: result.queueMs,
           executionMs: result.executionMs,
+          // Our time before handing the prompt to runGeneration (claim, spec, backend choice).
+          toRunMs: round(runAt - takenAt),
           // Where the time between the backend finishing and the clip being ours went.
           afterFinishMs: {
             fetch: round(result.trace.fetchedAt - result.trace.finishedAt),
@@ -158,6 +163,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
             store: round(storedAt - result.trace.checkedAt),
             complete: round(completedAt - storedAt),
           },
+          completedAt: Math.round(completedAt * 10) / 10,
         },
         'segment generated',
       );
@@ -187,6 +193,16 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     },
     running: () => [...running.keys()],
   };
+}
+
+/**
+ * A resumed attempt goes back to the backend it was submitted to, so reconciling by prompt id
+ * finds it there (another backend would not know it and would run it a second time).
+ */
+function resumeLease(pool: BackendPool, backend: string | null): Lease | null {
+  const client = backend ? pool.get(backend) : undefined;
+  if (!backend || !client) return null;
+  return { name: backend, client, release: () => {} };
 }
 
 const clock = () => performance.timeOrigin + performance.now();

@@ -1,0 +1,335 @@
+// Benchmark of the render pipeline against simulated ComfyUI backends (issue 4's targets).
+//   npx node bench/pipeline.ts [--db=pglite,postgres] [--n=100] [--g=500] [--makespan-g=2000]
+//                              [--backends=4] [--clips=50] [--only=overhead,makespan,composition]
+//
+// For each database:
+//  - orchestration overhead per segment: N segments on one backend, one at a time. A segment is
+//    runnable when it was queued and the previous one finished; its overhead is the wall time from
+//    then until its `completed` event reaches an SSE client of /api/events, minus the generation
+//    time G (also shown minus the backend's own measured execution time);
+//  - makespan: N segments on 4 backends (8 jobs at a time, so each backend always has the next
+//    prompt waiting) from the render request to the last `completed` event, against N·G/4;
+//  - event latency: from the simulator's `execution_success` timestamp to the segment's
+//    `completed` event arriving at the SSE client (same machine clock; the simulator stamps whole ms).
+// Then, independent of the database: composing 50 clips by stream copy and by re-encoding, and
+// stream copy against `cp` of the same bytes.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RenderJob, Segment } from '@framesmith/core';
+import { generationAttempts } from '@framesmith/db';
+import type { TestDbKind } from '@framesmith/db/testing';
+import { inArray } from 'drizzle-orm';
+import { composeClips } from '../packages/pipeline/src/composer.ts';
+import { concatList, streamCopyArgs } from '../packages/pipeline/src/ffmpeg-args.ts';
+import { runFfmpeg } from '../packages/pipeline/src/ffmpeg.ts';
+import { ms, now, percentile, type Stack, startSims, startStack } from './pipeline-stack.ts';
+
+const arg = (name: string, def: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def;
+const DBS = arg('db', 'pglite,postgres').split(',') as TestDbKind[];
+const N = Number(arg('n', '100'));
+const G = Number(arg('g', '500'));
+const MAKESPAN_G = Number(arg('makespan-g', '2000'));
+const BACKENDS = Number(arg('backends', '4'));
+const CLIPS = Number(arg('clips', '50'));
+const ONLY = arg('only', 'overhead,makespan,composition').split(',');
+const PARAMS = { width: 64, height: 64, frames: 6, fps: 12 };
+
+const lines: string[] = [];
+const report = (s: string) => {
+  lines.push(s);
+  console.log(s);
+};
+
+async function renderProject(
+  stack: Stack,
+  n: number,
+  label: string,
+): Promise<{ job: RenderJob; segments: Segment[]; postedAt: number }> {
+  const project = await stack.post<{ id: string }>('/api/projects', { name: label });
+  const segments: Segment[] = [];
+  for (let i = 0; i < n; i++) {
+    segments.push(
+      await stack.post<Segment>(`/api/projects/${project.id}/segments`, {
+        prompt: `${label} ${i}`,
+        params: PARAMS,
+      }),
+    );
+  }
+  const postedAt = now();
+  const job = await stack.post<RenderJob>(`/api/projects/${project.id}/render`);
+  return { job, segments, postedAt };
+}
+
+async function completedEvents(stack: Stack, ids: string[]) {
+  const at = new Map<string, number>();
+  await Promise.all(
+    ids.map(async (id) => {
+      const e = await stack.nextEvent(
+        (x) => x.event === 'segment' && x.data.id === id && x.data.status === 'completed',
+      );
+      at.set(id, e.at);
+    }),
+  );
+  return at;
+}
+
+async function attemptsOf(stack: Stack, ids: string[]) {
+  return stack.database.db
+    .select()
+    .from(generationAttempts)
+    .where(inArray(generationAttempts.segmentId, ids));
+}
+
+/** The simulator's execution_start and execution_success timestamps of a prompt. */
+async function stamps(simUrl: string, promptId: string): Promise<{ start: number; success: number }> {
+  const history = (await (await fetch(`${simUrl}/history/${promptId}`)).json()) as Record<
+    string,
+    { status?: { messages?: [string, { timestamp?: number }][] } }
+  >;
+  const at = (event: string) =>
+    Number(history[promptId]?.status?.messages?.find(([e]) => e === event)?.[1]?.timestamp);
+  return { start: at('execution_start'), success: at('execution_success') };
+}
+
+/** The simulator's execution_success timestamp of a prompt. */
+async function successStamp(simUrl: string, promptId: string): Promise<number> {
+  const history = (await (await fetch(`${simUrl}/history/${promptId}`)).json()) as Record<
+    string,
+    { status?: { messages?: [string, { timestamp?: number }][] } }
+  >;
+  const msg = history[promptId]?.status?.messages?.find(([e]) => e === 'execution_success');
+  return Number(msg?.[1]?.timestamp);
+}
+
+async function overhead(kind: TestDbKind) {
+  const sims = await startSims(1, G);
+  const stack = await startStack(kind, sims.urls, { WORKER_CONCURRENCY: '1' });
+  try {
+    // Warm-up: caches (/object_info, prepared statements) as in steady state.
+    const warm = await renderProject(stack, 3, 'warm-up');
+    await completedEvents(
+      stack,
+      warm.segments.map((s) => s.id),
+    );
+    const { segments, postedAt } = await renderProject(stack, N, 'overhead');
+    const ids = segments.map((s) => s.id);
+    const done = await completedEvents(stack, ids);
+    const queuedAt = new Map<string, number>();
+    for (const e of stack.events) {
+      if (e.event === 'segment' && e.data.status === 'queued' && !queuedAt.has(e.data.id))
+        queuedAt.set(e.data.id, e.at);
+    }
+    const attempts = new Map((await attemptsOf(stack, ids)).map((a) => [a.segmentId, a]));
+    const order = [...ids].sort((a, b) => done.get(a)! - done.get(b)!);
+    const vsG: number[] = [];
+    const vsExec: number[] = [];
+    const latency: number[] = [];
+    let previous = postedAt;
+    for (const id of order) {
+      const runnable = Math.max(queuedAt.get(id) ?? postedAt, previous);
+      const wall = done.get(id)! - runnable;
+      vsG.push(wall - G);
+      vsExec.push(wall - (attempts.get(id)?.executionMs ?? G));
+      latency.push(done.get(id)! - (await successStamp(sims.urls[0]!, attempts.get(id)!.promptId!)));
+      previous = done.get(id)!;
+    }
+    report(
+      `[${kind}] overhead per segment (wall − G, G = ${G} ms, ${N} segments, 1 backend): ` +
+        `p50 ${ms(percentile(vsG, 50))}, p99 ${ms(percentile(vsG, 99))} (target p99 < 50 ms); ` +
+        `wall − measured execution: p50 ${ms(percentile(vsExec, 50))}, p99 ${ms(percentile(vsExec, 99))}`,
+    );
+    report(
+      `[${kind}] execution_success → SSE client: p50 ${ms(percentile(latency, 50))}, p99 ${ms(percentile(latency, 99))}, ` +
+        `max ${ms(Math.max(...latency))} (target p99 < 50 ms)`,
+    );
+    const logs = order.map((id) => stack.generated.get(id)).filter((l): l is NonNullable<typeof l> => !!l);
+    const part = (label: string, values: number[]) =>
+      `${label} p50 ${ms(percentile(values, 50))} / p99 ${ms(percentile(values, 99))}`;
+    report(
+      `[${kind}]   where it goes — ours: ${part(
+        'claim→run',
+        logs.map((l) => l.toRunMs),
+      )}, ` +
+        `${part(
+          'store+complete',
+          logs.map((l) => l.afterFinishMs.store + l.afterFinishMs.complete),
+        )}, ` +
+        `${part(
+          'complete→SSE client',
+          logs.map((l) => done.get(l.segmentId)! - l.completedAt),
+        )}; ` +
+        `ComfyUI client: ${part(
+          'queue',
+          logs.map((l) => l.queueMs),
+        )}, ` +
+        `${part(
+          'fetch',
+          logs.map((l) => l.afterFinishMs.fetch),
+        )}, ` +
+        `${part(
+          'ffprobe output check',
+          logs.map((l) => l.afterFinishMs.check),
+        )}`,
+    );
+  } finally {
+    await stack.close();
+    await sims.stop();
+  }
+}
+
+async function makespan(kind: TestDbKind) {
+  const sims = await startSims(BACKENDS, MAKESPAN_G);
+  const stack = await startStack(kind, sims.urls, { WORKER_CONCURRENCY: String(BACKENDS * 2) });
+  try {
+    const warm = await renderProject(stack, BACKENDS, 'warm-up');
+    await completedEvents(
+      stack,
+      warm.segments.map((s) => s.id),
+    );
+    const { job, segments, postedAt } = await renderProject(stack, N, 'makespan');
+    const done = await completedEvents(
+      stack,
+      segments.map((s) => s.id),
+    );
+    const last = Math.max(...done.values());
+    const final = await stack.nextEvent(
+      (e) => e.event === 'render-job' && e.data.id === job.id && e.data.status === 'completed',
+    );
+    const ideal = (N * MAKESPAN_G) / BACKENDS;
+    const span = last - postedAt;
+    const attempts = await attemptsOf(
+      stack,
+      segments.map((s) => s.id),
+    );
+    const perBackend = new Map<string, { start: number; end: number }[]>();
+    for (const a of attempts) {
+      const url = sims.urls[Number(a.backend?.split('-').at(-1)) - 1]!;
+      const { start, success } = await stamps(url, a.promptId!);
+      const list = perBackend.get(a.backend ?? '?') ?? [];
+      list.push({ start, end: success });
+      perBackend.set(a.backend ?? '?', list);
+    }
+    let idle = 0;
+    let busiest = 0;
+    let executions = 0;
+    for (const runs of perBackend.values()) {
+      runs.sort((x, y) => x.start - y.start);
+      for (let i = 1; i < runs.length; i++) idle += Math.max(0, runs[i]!.start - runs[i - 1]!.end);
+      busiest = Math.max(
+        busiest,
+        runs.reduce((sum, r) => sum + (r.end - r.start), 0),
+      );
+      executions += runs.length;
+    }
+    report(
+      `[${kind}] makespan of ${N} segments on ${BACKENDS} backends (G = ${MAKESPAN_G} ms): ${(span / 1000).toFixed(2)} s ` +
+        `vs ideal ${(ideal / 1000).toFixed(2)} s (+${(((span - ideal) / ideal) * 100).toFixed(2)} %, target ≤ 3 %); ` +
+        `with composition of the final video ${((final.at - postedAt) / 1000).toFixed(2)} s; ` +
+        `per backend ${[...perBackend.values()].map((r) => r.length).join('/')}`,
+    );
+    report(
+      `[${kind}]   backends idle between prompts ${ms(idle / Math.max(1, executions - perBackend.size))} on average; ` +
+        `the busiest executed for ${(busiest / 1000).toFixed(2)} s ` +
+        `(${ms(busiest / (executions / perBackend.size))} a prompt in the simulator vs G ${MAKESPAN_G} ms)`,
+    );
+  } finally {
+    await stack.close();
+    await sims.stop();
+  }
+}
+
+function median(xs: number[]) {
+  return percentile(xs, 50);
+}
+
+async function composition() {
+  const dir = mkdtempSync(join(tmpdir(), 'framesmith-bench-clips-'));
+  try {
+    const clipDir = join(dir, 'clips');
+    execFileSync('mkdir', ['-p', clipDir]);
+    // Clips like a GPU makes: 832×480, 16 fps, 5 s (Wan 2.1's 81 frames), H.264 at ~3 Mbit/s
+    // (noise keeps the encoder from compressing a test pattern to nothing).
+    execFileSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=832x480:rate=16:duration=5',
+      '-vf',
+      'noise=alls=25:allf=t',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-b:v',
+      '3M',
+      '-pix_fmt',
+      'yuv420p',
+      join(dir, 'base.mp4'),
+    ]);
+    const paths: string[] = [];
+    for (let i = 0; i < CLIPS; i++) {
+      const p = join(clipDir, `clip-${String(i).padStart(3, '0')}.mp4`);
+      execFileSync('cp', [join(dir, 'base.mp4'), p]);
+      paths.push(p);
+    }
+    const bytes = readdirSync(clipDir).reduce((s, f) => s + statSync(join(clipDir, f)).size, 0);
+    const runs = 3;
+    const time = async (fn: () => Promise<unknown> | unknown) => {
+      const t: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        const t0 = now();
+        await fn();
+        t.push(now() - t0);
+      }
+      return median(t);
+    };
+    const cp = await time(() => {
+      rmSync(join(dir, 'cp-out'), { recursive: true, force: true });
+      spawnSync('cp', ['-r', clipDir, join(dir, 'cp-out')]);
+    });
+    const catOut = join(dir, 'cat.bin');
+    const cat = await time(() => spawnSync('sh', ['-c', `cat ${clipDir}/*.mp4 > ${catOut}`]));
+    const out = join(dir, 'out.mp4');
+    const copy = await time(() =>
+      composeClips({ clipPaths: paths, format: {}, crossfadeSeconds: 0, outPath: out }),
+    );
+    const list = join(dir, 'list.txt');
+    execFileSync('sh', ['-c', `cat > ${list} <<'L'\n${concatList(paths)}L`]);
+    const concatOnly = await time(() => runFfmpeg(streamCopyArgs(list, join(dir, 'concat-only.mp4'))));
+    const reencodeT0 = now();
+    const re = await composeClips({
+      clipPaths: paths,
+      format: { width: 832, height: 480, fps: 16 },
+      crossfadeSeconds: 0.5,
+      outPath: join(dir, 'reencoded.mp4'),
+    });
+    const reencode = now() - reencodeT0;
+    report(
+      `composition of ${CLIPS} clips (832×480, 16 fps, 5 s; ${(bytes / 1e6).toFixed(1)} MB): ` +
+        `stream copy ${ms(copy)} (probe each clip, concat, check; median of ${runs}), of which the ffmpeg concat ${ms(concatOnly)}; ` +
+        `re-encode with 0.5 s crossfades ${(reencode / 1000).toFixed(1)} s (${re.durationSeconds.toFixed(1)} s of video); ` +
+        `cp of the same bytes ${ms(cp)} (cat into one file ${ms(cat)}): stream copy runs at ${((cp / copy) * 100).toFixed(0)} % of cp's speed ` +
+        `(the concat step alone ${((cp / concatOnly) * 100).toFixed(0)} %; target ≥ 80 %)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+report(
+  `pipeline benchmark — ${new Date().toISOString()}, ${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(2)}`,
+);
+for (const kind of DBS) {
+  if (ONLY.includes('overhead')) await overhead(kind);
+  if (ONLY.includes('makespan')) await makespan(kind);
+}
+if (ONLY.includes('composition')) await composition();
+console.log(`\n${lines.join('\n')}`);
+process.exit(0);
