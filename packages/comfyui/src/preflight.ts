@@ -11,7 +11,7 @@ import { closestNames, displayName, isModelInput } from './names.ts';
 export function preflight(graph: WorkflowGraph, objectInfo: ObjectInfo): AppError | null {
   const missingNodes = new Map<string, string>();
   for (const [nodeId, node] of Object.entries(graph)) {
-    if (!(node.class_type in objectInfo) && !missingNodes.has(node.class_type)) {
+    if (!Object.hasOwn(objectInfo, node.class_type) && !missingNodes.has(node.class_type)) {
       missingNodes.set(node.class_type, nodeId);
     }
   }
@@ -78,7 +78,7 @@ export interface MissingModel {
 export function findMissingModels(graph: WorkflowGraph, objectInfo: ObjectInfo): MissingModel[] {
   const out: MissingModel[] = [];
   for (const [nodeId, node] of Object.entries(graph)) {
-    const info = objectInfo[node.class_type];
+    const info = Object.hasOwn(objectInfo, node.class_type) ? objectInfo[node.class_type] : undefined;
     if (!info) continue;
     for (const [inputName, value] of Object.entries(node.inputs)) {
       if (typeof value !== 'string' || !isModelInput(node.class_type, inputName)) continue;

@@ -78,6 +78,14 @@ export function isLink(value: unknown): value is [string, number] {
   );
 }
 
+/**
+ * The node with this id, or undefined. Own keys only: a link or binding to "constructor" or
+ * "toString" names no node, it must not reach Object.prototype.
+ */
+export function nodeOf(graph: WorkflowGraph, id: string): GraphNode | undefined {
+  return Object.hasOwn(graph, id) ? graph[id] : undefined;
+}
+
 /** A UI-format save ("Save" rather than "Export (API)") has top-level `nodes` and `links` arrays. */
 export function isUiFormat(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -133,7 +141,7 @@ export function findGraphProblem(
   const graph = value as WorkflowGraph;
   for (const [nodeId, node] of entries as [string, GraphNode][]) {
     for (const [input, v] of Object.entries(node.inputs)) {
-      if (isLink(v) && !(String(v[0]) in graph)) {
+      if (isLink(v) && !nodeOf(graph, String(v[0]))) {
         return { kind: 'dangling_link', nodeId, input, target: String(v[0]) };
       }
     }
@@ -151,7 +159,7 @@ function findCycle(graph: WorkflowGraph): string | null {
     if (s === 2) return null;
     if (s === 1) return id;
     state.set(id, 1);
-    const node = graph[id];
+    const node = nodeOf(graph, id);
     if (node) {
       for (const v of Object.values(node.inputs)) {
         if (isLink(v)) {
@@ -186,7 +194,7 @@ function traceTextEncoder(graph: WorkflowGraph, link: unknown, seen = new Set<st
   const id = String(link[0]);
   if (seen.has(id)) return null;
   seen.add(id);
-  const node = graph[id];
+  const node = nodeOf(graph, id);
   if (!node) return null;
   if (typeof node.inputs.text === 'string') return id;
   const preferred = ['positive', 'negative', 'conditioning', 'conditioning_1', 'conditioning_to'];
@@ -287,9 +295,10 @@ export function findBindingProblem(graph: WorkflowGraph, bindings: WorkflowBindi
   for (const name of BINDING_NAMES) {
     const b = bindings[name];
     if (!b) continue;
-    const node = graph[b.nodeId];
+    const node = nodeOf(graph, b.nodeId);
     if (!node) return `bindings.${name}: node ${b.nodeId} is not in the workflow`;
-    if (!(b.input in node.inputs)) return `bindings.${name}: node ${b.nodeId} has no input "${b.input}"`;
+    if (!Object.hasOwn(node.inputs, b.input))
+      return `bindings.${name}: node ${b.nodeId} has no input "${b.input}"`;
   }
   return null;
 }
@@ -307,7 +316,7 @@ export function applyBindings(
     const b = bindings[name];
     const v = values[name];
     if (!b || v === undefined) continue;
-    const node = copy[b.nodeId];
+    const node = nodeOf(copy, b.nodeId);
     if (node) node.inputs[b.input] = v;
   }
   return copy;

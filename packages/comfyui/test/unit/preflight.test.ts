@@ -36,6 +36,15 @@ function objectInfo(models: { unet?: string[]; clip?: string[]; vae?: string[] }
 }
 
 describe('preflight', () => {
+  test('a node type named like an Object property ("constructor") is missing, not installed', () => {
+    // /object_info arrives through JSON.parse: a plain object that inherits "constructor".
+    const info = JSON.parse(JSON.stringify(objectInfo())) as ObjectInfo;
+    const graph: WorkflowGraph = { ...t2v.graph, '99': { class_type: 'constructor', inputs: {} } };
+    const e = preflight(graph, info);
+    assert.equal(e?.code, 'COMFYUI_MISSING_NODE');
+    assert.deepEqual(e?.detail.missing, ['constructor']);
+  });
+
   test('a graph the backend can run passes', () => {
     assert.equal(preflight(t2v.graph, objectInfo()), null);
   });

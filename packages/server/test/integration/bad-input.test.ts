@@ -162,6 +162,33 @@ describe(`bad input (${testDbKind()})`, () => {
     );
   });
 
+  test('links and bindings to a node named like an Object property ("constructor") are 400s', async () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
+      const linked = { ...t2v.graph, '99': { class_type: 'Note', inputs: { a: [name, 0] } } };
+      assertApiError(
+        await t.call('POST', '/api/workflows', { name: 'w', graph: linked }),
+        400,
+        'VALIDATION_ERROR',
+        'graph',
+      );
+      await rejects({ prompt: 'x', workflow: linked }, 'workflow');
+      assertApiError(
+        await t.call('POST', '/api/workflows', {
+          name: 'w',
+          graph: t2v.graph,
+          bindings: { prompt: { nodeId: name, input: 'text' } },
+        }),
+        400,
+        'VALIDATION_ERROR',
+        'bindings.prompt',
+      );
+      await rejects(
+        { prompt: 'x', workflow: t2v.graph, bindings: { seed: { nodeId: '3', input: name } } },
+        'bindings.seed',
+      );
+    }
+  });
+
   test('a body nested thousands of levels deep is a 400 naming where, not a 500', async () => {
     const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
     const send = (method: 'POST' | 'PATCH', url: string, payload: string) =>
