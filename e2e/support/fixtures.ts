@@ -63,8 +63,11 @@ export async function createProject(request: APIRequestContext, name: string, se
 export const segmentCard = (page: Page, n: number) =>
   page.getByRole('listitem', { name: new RegExp(`^Segment ${n} of \\d+$`) });
 
-export const shot = (page: Page, name: string) =>
-  page.screenshot({
+/** A full-page screenshot for people to look at (test-artifacts/, not compared). */
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({
     path: resolve(import.meta.dirname, '../../test-artifacts', `${name}.png`),
     fullPage: true,
   });
+}

@@ -48,10 +48,16 @@ test('reorder by keyboard: pick up with Space, move with the arrows, drop with S
     { prompt: 'charlie shot' },
   ]);
   await page.goto(`/projects/${project.id}`);
+  // dnd-kit announces each step in its live region: wait for it, as a screen reader user would hear it.
+  const announced = (text: string) =>
+    expect(page.getByRole('status').filter({ hasText: text })).toBeAttached();
   await page.getByRole('button', { name: 'Reorder segment 1' }).focus();
   await page.keyboard.press('Space');
+  await announced('Picked up segment 1.');
   await page.keyboard.press('ArrowDown');
+  await announced('Segment 1 is over position 2.');
   await page.keyboard.press('ArrowDown');
+  await announced('Segment 1 is over position 3.');
   const saved = page.waitForResponse((r) => r.url().endsWith('/segments/reorder'));
   await page.keyboard.press('Space');
   expect((await saved).ok()).toBe(true);

@@ -9,6 +9,15 @@ export type { BackendHealth, ComfyHealth };
  * `GET /api/health/comfyui`. A 503 still carries the report: that is when it matters most.
  * Read without zod on purpose: the header is in the initial bundle, the schemas are not.
  */
+/** A backend takes work when it is enabled, healthy and its breaker is not open (an open one turns jobs away). */
+export function takesWork(b: BackendHealth): boolean {
+  return b.enabled && !b.draining && b.status === 'healthy' && b.circuit !== 'open';
+}
+
+function allTakeWork(health: ComfyHealth): boolean {
+  return health.backends.length > 0 && health.backends.every(takesWork);
+}
+
 export async function getBackendsHealth(): Promise<ComfyHealth> {
   const data = await apiRequest<Partial<ComfyHealth>>('/api/health/comfyui', { acceptStatus: [503] });
   return {
@@ -27,7 +36,7 @@ export const backendsHealthQueryOptions = () =>
     // The event stream carries segments and renders, not backend health: this refresh does, slowly
     // while all is well and faster while a backend is down (people wait for it to come back). It
     // stops while the tab is hidden.
-    refetchInterval: (query) => (query.state.data?.status === 'healthy' ? 30_000 : 5_000),
+    refetchInterval: (query) => (query.state.data && allTakeWork(query.state.data) ? 30_000 : 5_000),
     refetchIntervalInBackground: false,
     staleTime: 5_000,
   });

@@ -64,6 +64,15 @@ describe('backends indicator', () => {
     expect(button).toHaveFocus();
   });
 
+  it('a backend whose breaker is still open does not count as healthy (it turns work away)', async () => {
+    new FakeApi()
+      .on('GET', '/api/meta', json({ version: '0.1.0', backendMode: 'comfyui', database: 'pglite' }))
+      .on('GET', '/api/health/comfyui', json({ status: 'healthy', backends: [backend({ circuit: 'open' })] }))
+      .install();
+    renderWithClient(<BackendsIndicator />);
+    expect(await screen.findByRole('button', { name: /0 of 1 GPU backends healthy/ })).toBeInTheDocument();
+  });
+
   it('a clear "Simulated" badge when the simulator stands in for a GPU; a 503 report still shows', async () => {
     new FakeApi()
       .on('GET', '/api/meta', json({ version: '0.1.0', backendMode: 'simulated', database: 'pglite' }))

@@ -1,7 +1,12 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { ServerIcon } from '../../../components/icons.tsx';
 import { formatAgo, formatBytes } from '../../../lib/format.ts';
-import { type BackendHealth, type ComfyHealth, useBackendsHealth } from '../api/get-backends-health.ts';
+import {
+  type BackendHealth,
+  type ComfyHealth,
+  takesWork,
+  useBackendsHealth,
+} from '../api/get-backends-health.ts';
 import { useMeta } from '../api/get-meta.ts';
 
 const OVERALL_TEXT: Record<string, string> = {
@@ -19,9 +24,10 @@ const CIRCUIT_TEXT: Record<string, string> = {
 
 function summary(health: ComfyHealth | undefined): { tone: string; text: string } {
   if (!health) return { tone: 'unknown', text: 'Checking GPU backends…' };
-  const healthy = health.backends.filter((b) => b.status === 'healthy').length;
+  // Healthy means it takes work now: an open breaker still turns jobs away until its trial call.
+  const healthy = health.backends.filter((b) => takesWork(b)).length;
   const total = health.backends.length;
-  const tone = health.status === 'healthy' ? 'ok' : health.status === 'degraded' ? 'warn' : 'bad';
+  const tone = total > 0 && healthy === total ? 'ok' : healthy > 0 ? 'warn' : 'bad';
   return { tone, text: total === 0 ? 'No GPU backends' : `${healthy} of ${total} GPU backends healthy` };
 }
 

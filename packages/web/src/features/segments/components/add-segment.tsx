@@ -12,10 +12,10 @@ interface Props {
   defaultWorkflowId: string;
 }
 
-/** The form at the end of the timeline. After adding, it stays open with the same settings. */
+/** The form at the end of the timeline. After adding, it stays open with the same settings and an empty prompt. */
 export function AddSegment({ projectId, last, workflows, defaultWorkflowId }: Props) {
   const [open, setOpen] = useState(last === undefined);
-  const [formKey, setFormKey] = useState(0);
+  const [added, setAdded] = useState({ prompt: '', count: 0 });
   const create = useCreateSegment(projectId);
   const { errors, setErrors, submit } = useSegmentSubmit();
 
@@ -36,12 +36,12 @@ export function AddSegment({ projectId, last, workflows, defaultWorkflowId }: Pr
         New segment
       </h2>
       <SegmentForm
-        key={formKey}
         label="New segment"
         initial={newSegmentValues(last, defaultWorkflowId)}
         workflows={workflows}
         submitLabel="Add to timeline"
         submitting={create.isPending}
+        added={added}
         errors={errors}
         onCancel={
           last
@@ -56,7 +56,7 @@ export function AddSegment({ projectId, last, workflows, defaultWorkflowId }: Pr
             createSegmentInput,
             toCreateBody(values),
             (body, handlers) => create.mutate(body as ReturnType<typeof toCreateBody>, handlers),
-            () => setFormKey((k) => k + 1),
+            () => setAdded((a) => ({ prompt: values.prompt, count: a.count + 1 })),
           )
         }
       />

@@ -70,6 +70,35 @@ describe('new segment form', () => {
     );
   });
 
+  it('after adding, the prompt is emptied and focused, unless the next one was typed meanwhile', async () => {
+    let answer!: () => void;
+    const api = new FakeApi().on(
+      'POST',
+      '/api/projects/:id/segments',
+      (req) =>
+        new Promise((resolve) => {
+          answer = () => resolve(as('Segment', makeSegment({ ...(req.body as object), position: 1 }), 201));
+        }),
+    );
+    const { user } = setupAdd(api);
+    await user.click(screen.getByRole('button', { name: 'Add segment' }));
+    const prompt = screen.getByLabelText('Prompt');
+    await user.type(prompt, 'first');
+    await user.click(screen.getByRole('button', { name: /Add to timeline|Saving/ }));
+    answer();
+    await waitFor(() => expect(prompt).toHaveValue(''));
+    expect(prompt).toHaveFocus();
+    await user.type(prompt, 'second');
+    await user.click(screen.getByRole('button', { name: 'Add to timeline' }));
+    await user.clear(prompt);
+    await user.type(prompt, 'third');
+    answer();
+    // Settled (the button is back), and the newer text was kept.
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Add to timeline' })).toBeEnabled());
+    expect(api.requests).toHaveLength(2);
+    expect(prompt).toHaveValue('third');
+  });
+
   it('shows the length in seconds as frames and fps change', async () => {
     const { user } = setupAdd(new FakeApi());
     await user.click(screen.getByRole('button', { name: 'Add segment' }));

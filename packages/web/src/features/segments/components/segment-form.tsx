@@ -20,6 +20,11 @@ interface SegmentFormProps {
   onCancel?: () => void;
   /** The form's accessible name: "New segment", "Edit segment 3". */
   label: string;
+  /**
+   * After an add succeeds: empty the prompt for the next segment (the other settings stay), unless
+   * the user has already typed another one, and put the cursor there.
+   */
+  added?: { prompt: string; count: number };
 }
 
 /** Prompt, negative prompt, workflow, size, length, fps and seed, with each problem beside its field. */
@@ -33,6 +38,7 @@ export function SegmentForm({
   onSubmit,
   onCancel,
   label,
+  added,
 }: SegmentFormProps) {
   const [v, setV] = useState<SegmentFormValues>(initial);
   const set = <K extends keyof SegmentFormValues>(key: K, value: SegmentFormValues[K]) =>
@@ -42,6 +48,14 @@ export function SegmentForm({
   const seedGroup = useId();
   const categories = [...new Set(workflows.map((w) => w.category))].sort();
   const formRef = useRef<HTMLFormElement>(null);
+
+  const addedCount = added?.count ?? 0;
+  const addedPrompt = added?.prompt;
+  useEffect(() => {
+    if (addedCount === 0) return;
+    setV((old) => (old.prompt === addedPrompt ? { ...old, prompt: '' } : old));
+    formRef.current?.querySelector<HTMLTextAreaElement>('textarea')?.focus();
+  }, [addedCount, addedPrompt]);
 
   // After a refused submit, take the keyboard to the first field that needs a change.
   useEffect(() => {
