@@ -90,6 +90,12 @@ export function createRequestHandler(core: SimCore, hooks: HandlerHooks) {
     }
     const slow = core.faults.drawOne(['slow'], {}, (f) => !f.route || route.startsWith(f.route));
     if (slow) await new Promise((resolve) => setTimeout(resolve, slow.ms ?? 1000));
+    // A handler that raised (or a proxy in front of a restarting server): aiohttp's plain-text 500.
+    if (core.faults.drawOne(['http_500'], {}, (f) => !f.route || route.startsWith(f.route))) {
+      req.resume();
+      send(res, crash);
+      return;
+    }
 
     let reply: Reply;
     try {

@@ -4,7 +4,7 @@
  */
 
 /** Faults that act on the HTTP server itself (every request, not a prompt). */
-export const SERVER_FAULT_KINDS = ['down', 'slow', 'hang'] as const;
+export const SERVER_FAULT_KINDS = ['down', 'slow', 'hang', 'http_500'] as const;
 
 /** Faults decided when `POST /prompt` arrives: validation errors and the plain-text 500. */
 export const SUBMIT_FAULT_KINDS = [
@@ -45,7 +45,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultSpec {
   kind: FaultKind;
-  /** How many times it fires (prompts for prompt faults, requests for 'slow'/'hang'); unlimited when absent. */
+  /** How many times it fires (prompts for prompt faults, requests for 'slow'/'hang'/'http_500'); unlimited when absent. */
   count?: number;
   /** Chance (0..1) that it fires for a given prompt or request; 1 when absent. */
   probability?: number;
@@ -67,7 +67,7 @@ export interface FaultSpec {
    * - 'missing_node': 'invalid_prompt' (v0.3.64 shape, default) — use kind 'missing_node_type' for the newer shape
    */
   variant?: string;
-  /** 'hang'/'slow' with variant http: only requests whose path (without /api) starts with this. */
+  /** 'hang'/'slow'/'http_500' (HTTP): only requests whose path (without /api) starts with this. */
   route?: string;
   /** 'hang' on a route: handle the request first, then never answer (e.g. a prompt queued whose response is lost). */
   process?: boolean;

@@ -401,4 +401,15 @@ describe('server faults', () => {
     });
     assert.equal((await fetch(`${sim.url}/system_stats`)).status, 200);
   });
+
+  test('http_500: requests on the route get the plain-text aiohttp 500, others and later ones do not', async () => {
+    await setFaults({ kind: 'http_500', route: '/queue', count: 2 });
+    assert.equal((await fetch(`${sim.url}/system_stats`)).status, 200);
+    for (const path of ['/queue', '/api/queue']) {
+      const res = await fetch(`${sim.url}${path}`);
+      assert.equal(res.status, 500);
+      assert.equal(await res.text(), '500 Internal Server Error\n\nServer got itself in trouble');
+    }
+    assert.equal((await fetch(`${sim.url}/queue`)).status, 200);
+  });
 });
