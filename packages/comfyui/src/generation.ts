@@ -632,12 +632,16 @@ function isTransient(e: unknown): boolean {
 }
 
 /**
- * While following a prompt already on the backend: a failed call, or the breaker those failures
+ * While following a prompt already on the backend: a failed call, a 5xx answer to a read (a
+ * handler that raised, a proxy in front of a restarting server), or the breaker such failures
  * opened, is one outage. It is waited out for unreachableGraceMs (the prompt may still finish)
- * rather than failing the generation the moment the breaker opens.
+ * rather than failing the generation at the first one.
  */
 function isBackendOutage(e: unknown): boolean {
-  return isTransient(e) || (e instanceof AppError && e.detail.reason === 'circuit_open');
+  return (
+    isTransient(e) ||
+    (e instanceof AppError && (e.detail.reason === 'circuit_open' || e.detail.reason === 'server_error'))
+  );
 }
 
 function safeFileName(name: string): string {

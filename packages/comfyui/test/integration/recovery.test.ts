@@ -81,6 +81,24 @@ describe('recovery against the simulator', () => {
     assert.equal(r.trace.submits, 1);
   });
 
+  test('server errors from /queue while following are waited out like an outage: the job completes', async () => {
+    // A silent socket makes the client poll; the first polls then get ComfyUI's plain-text 500.
+    await sim.setFaults([{ kind: 'ws_silent', count: 1, atStep: 1 }]);
+    let armed = false;
+    const req = out.request({
+      tuning: { reconcileIntervalMs: 200, lostConfirmMs: 500, unreachableGraceMs: 5000 },
+      onProgress: (e) => {
+        if (e.phase !== 'running' || armed) return;
+        armed = true;
+        sim.addFault({ kind: 'http_500', route: '/queue', count: 3 });
+      },
+    });
+    const r = await runGeneration(client, req);
+    assert.equal(r.outputs.length, 1);
+    assert.equal(r.trace.completedVia, 'poll');
+    assert.equal(sim.stats().faultsFired.http_500, 3);
+  });
+
   test('the backend unreachable past the grace period mid-generation: COMFYUI_CONNECTION_ERROR', async (t) => {
     const c = makeClient(sim.url, { name: 'gone', breakerThreshold: 2 });
     t.after(async () => {
