@@ -378,8 +378,10 @@ export class ComfyClient {
     } catch (e) {
       const err = e instanceof AppError ? e : classifyAsError({ kind: 'network', error: e });
       const reason = String(err.detail.reason ?? '');
+      // An open breaker did not ask: the backend is in the state of the failures that opened it.
+      const code = reason === 'circuit_open' ? (this.circuitLastFailure ?? err.code) : err.code;
       const status: HealthStatus =
-        err.code === 'COMFYUI_TIMEOUT'
+        code === 'COMFYUI_TIMEOUT'
           ? 'timeout'
           : reason === 'unreachable' || reason === 'circuit_open'
             ? 'unreachable'

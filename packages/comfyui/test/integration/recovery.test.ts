@@ -198,6 +198,18 @@ describe('recovery against the simulator', () => {
     }
   });
 
+  test('a hanging backend still shows timeout in health once its breaker has opened', async (t) => {
+    const c = makeClient(sim.url, { breakerThreshold: 2, name: 'hanging' });
+    t.after(() => c.close());
+    const opened = new Promise<void>((resolve) => c.onCircuitChange((s) => s === 'open' && resolve()));
+    await sim.setFaults([{ kind: 'hang' }]);
+    const first = await c.health(150);
+    assert.equal(first.status, 'timeout');
+    await opened; // both calls of the check timed out
+    const next = await c.health(150);
+    assert.equal(next.status, 'timeout', `while its breaker is open: ${next.error}`);
+  });
+
   test('the circuit breaker opens after consecutive connection failures and fails fast', async (t) => {
     const c = makeClient(sim.url, { breakerThreshold: 3, name: 'breaker' });
     await sim.goDown();
