@@ -3,6 +3,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { LIMITS, invalid } from '@framesmith/core';
 import type { AppDeps } from './deps.ts';
 import { installErrorHandlers } from './errors.ts';
+import { REQUEST_ID_LOG_LABEL, requestIdOptions } from './logger.ts';
 import { registerOpenApi } from './openapi.ts';
 import { ProjectViewCache } from './project-view-cache.ts';
 import { findBodyProblem } from './unstorable-text.ts';
@@ -21,9 +22,13 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ...requestIdOptions(),
     bodyLimit: LIMITS.bodyLimitBytes,
     // Per-request lines would drown the log; failures are logged by the error handler.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: REQUEST_ID_LOG_LABEL,
+    }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // A client that sends `{"__proto__": …}` gets a 400, never a polluted object.
     onProtoPoisoning: 'error',

@@ -100,14 +100,15 @@ export function childLogger(logger: Logger, context: LogContext): Logger {
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The key of the request id on each log line of a request (buildApp's LogController takes it). */
+export const REQUEST_ID_LOG_LABEL = 'requestId';
+
 /**
- * Fastify options that give each request an id (a caller's well-formed `x-request-id`, else a new
- * UUID), logged as `requestId` on every line of that request. Spread into `Fastify({...})`.
+ * Fastify options that give each request an id: a caller's well-formed `x-request-id`, else a new
+ * UUID. buildApp spreads them into `Fastify({...})`.
  */
-export function requestLoggingOptions(logger: Logger) {
+export function requestIdOptions() {
   return {
-    loggerInstance: logger,
-    requestIdLogLabel: 'requestId',
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
+import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { AppError, conflict, parseConfig } from '@framesmith/core';
 import { testDbKind } from '@framesmith/db/testing';
@@ -155,6 +157,34 @@ describe(`app (${testDbKind()})`, () => {
     assert.match(deep.body, /Framesmith UI/);
     assertApiError(await t.app.inject({ url: '/api/projects-nope' }), 404, 'NOT_FOUND');
     assertApiError(await t.app.inject({ method: 'POST', url: '/somewhere', payload: {} }), 404, 'NOT_FOUND');
+  });
+
+  test("a request's id is the caller's well-formed x-request-id (else a new UUID), on its log lines and its answer", async () => {
+    const { buildApp } = await import('@framesmith/server');
+    const { createLogger, requestIdHeader } = await import('@framesmith/server/logger');
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    const app = await buildApp({
+      database: t.database,
+      config: parseConfig({}),
+      logger: createLogger({ LOG_LEVEL: 'info' }, { destination }) as unknown as FastifyBaseLogger,
+      routes: [requestIdHeader() as never, probeRoutes as never],
+    });
+    try {
+      const given = await app.inject({ url: '/api/probe/crash', headers: { 'x-request-id': 'trace-42' } });
+      assert.equal(given.headers['x-request-id'], 'trace-42');
+      const failure = lines.find((l) => l.msg === 'request failed');
+      assert.equal(failure?.requestId, 'trace-42', JSON.stringify(failure));
+      const made = await app.inject({ url: '/api/health/live', headers: { 'x-request-id': 'not ok!' } });
+      assert.match(String(made.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-f]{4}-/);
+    } finally {
+      await app.close();
+    }
   });
 
   test('without a built UI, / explains how to get one', async () => {
