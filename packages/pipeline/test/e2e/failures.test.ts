@@ -98,6 +98,26 @@ test('a permanent error (missing model) fails after one attempt', async () => {
   }
 });
 
+test('retry-failed retries every failed segment of a render and composes the video', async () => {
+  sim().setFaults([{ kind: 'missing_model', count: 2 }]);
+  let job: RenderJob;
+  try {
+    ({ job } = await renderProject(['a', 'b', 'c']));
+    const failed = await h.waitForJob(job.id, isFinal);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.counts.failed, 2);
+  } finally {
+    sim().clearFaults();
+  }
+  const res = await h.api<RenderJob>('POST', `/api/render-jobs/${job.id}/retry-failed`);
+  assert.equal(res.status, 202);
+  assert.equal(res.body.counts.failed, 0);
+  const done = await h.waitForJob(job.id, isFinal);
+  assert.equal(done.status, 'completed');
+  assert.equal(done.counts.completed, 3);
+  assert.equal((await h.api('POST', `/api/render-jobs/${job.id}/retry-failed`)).status, 409);
+});
+
 test('out of memory gets exactly one more try', async () => {
   sim().setFaults([{ kind: 'oom' }]);
   try {

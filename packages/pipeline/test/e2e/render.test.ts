@@ -140,3 +140,20 @@ test('live events reach a client of /api/events: the segment and render job as t
   assert.deepEqual([...new Set(jobStates)], ['queued', 'generating', 'compositing', 'completed']);
   assert.ok(events.every((e) => e.event !== 'render-job' || e.data.id === render.body.id));
 });
+
+test('a project crossfade joins the clips with xfade: the video is shorter by one fade per joint', async () => {
+  const projectId = await h.project({ crossfadeSeconds: 0.25 });
+  for (const p of ['dawn', 'noon', 'dusk'])
+    await h.segment(projectId, p, { width: 64, height: 64, frames: 12, fps: 12 });
+  const started = await h.api<RenderJob>('POST', `/api/projects/${projectId}/render`);
+  const job = await h.waitForJob(started.body.id, isFinal);
+  assert.equal(job.status, 'completed', JSON.stringify(job));
+  const segments = (await h.api<Segment[]>('GET', `/api/projects/${projectId}/segments`)).body;
+  const clipSeconds = segments.reduce((sum, s) => sum + (s.output?.durationSeconds ?? 0), 0);
+  const probe = await probeClip(await storagePathOf(job.output!.assetId));
+  assert.ok(probe);
+  assert.ok(
+    Math.abs(probe.durationSeconds - (clipSeconds - 2 * 0.25)) <= 1 / 12 + 0.001,
+    `${probe.durationSeconds} vs ${clipSeconds} − 0.5`,
+  );
+});
