@@ -275,17 +275,18 @@ export class ComfyClient {
   /** GET /object_info, cached per backend; `refresh` fetches it again. Concurrent callers share one fetch. */
   async objectInfo(opts: CallOptions & { refresh?: boolean } = {}): Promise<ObjectInfo> {
     if (this.#objectInfo && !opts.refresh) return this.#objectInfo;
-    if (this.#objectInfoLoading) return this.#objectInfoLoading;
-    const loading = this.#call('object_info', true, opts.signal, async (signal) => {
+    // The shared load runs on no caller's signal: one caller giving up must not fail the others.
+    this.#objectInfoLoading ??= this.#call('object_info', true, undefined, async (signal) => {
       return (await (await this.#send('GET', '/object_info', { signal })).json()) as ObjectInfo;
-    });
-    this.#objectInfoLoading = loading;
-    try {
-      this.#objectInfo = await loading;
-      return this.#objectInfo;
-    } finally {
-      this.#objectInfoLoading = undefined;
-    }
+    })
+      .then((info) => {
+        this.#objectInfo = info;
+        return info;
+      })
+      .finally(() => {
+        this.#objectInfoLoading = undefined;
+      });
+    return untilAborted(this.#objectInfoLoading, opts.signal);
   }
 
   /** The cached /object_info, if any, without a request. */
@@ -446,6 +447,17 @@ export class ComfyClient {
     if (!res.ok) throw new HttpStatusError(res.status, await readBody(res));
     return res;
   }
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (the work itself goes on for others). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 async function readBody(res: Response): Promise<unknown> {

@@ -198,6 +198,20 @@ describe('recovery against the simulator', () => {
     }
   });
 
+  test('one caller giving up on a shared /object_info load does not fail the others', async (t) => {
+    const c = makeClient(sim.url, { name: 'fresh' });
+    t.after(() => c.close());
+    await sim.setFaults([{ kind: 'slow', route: '/object_info', ms: 300, count: 1 }]);
+    const cancelled = new AbortController();
+    const first = c.objectInfo({ signal: cancelled.signal });
+    const second = c.objectInfo();
+    cancelled.abort(new Error('segment cancelled'));
+    await assert.rejects(first, /segment cancelled/);
+    const info = await second;
+    assert.ok('KSampler' in info, 'the other caller still gets the node list');
+    assert.equal(c.cachedObjectInfo, info);
+  });
+
   test('a hanging backend still shows timeout in health once its breaker has opened', async (t) => {
     const c = makeClient(sim.url, { breakerThreshold: 2, name: 'hanging' });
     t.after(() => c.close());
