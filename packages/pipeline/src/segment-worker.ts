@@ -66,21 +66,21 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     const run: AttemptContext = { segment, attempt, promptId, backend: attempt.backend, cancelled: false };
     const abort = new AbortController();
     running.set(segment.id, abort);
-    if (claim.kind === 'fresh') {
-      await publishSegment(ctx.database, segment, undefined, ctx.logger);
-      const started = segment.renderJobId
-        ? await moveRenderJob(db, segment.renderJobId, ['queued'], 'generating')
-        : null;
-      if (started) await publishRenderJob(ctx.database, started, ctx.logger);
-    } else {
-      ctx.logger.info(
-        { segmentId: segment.id, promptId, jobId: job.jobId, retryCount: job.retryCount },
-        'resuming a generation after a worker stopped',
-      );
-    }
     let lease: Lease | null = null;
     let outputDir: string | null = null;
     try {
+      if (claim.kind === 'fresh') {
+        await publishSegment(ctx.database, segment, undefined, ctx.logger);
+        const started = segment.renderJobId
+          ? await moveRenderJob(db, segment.renderJobId, ['queued'], 'generating')
+          : null;
+        if (started) await publishRenderJob(ctx.database, started, ctx.logger);
+      } else {
+        ctx.logger.info(
+          { segmentId: segment.id, promptId, jobId: job.jobId, retryCount: job.retryCount },
+          'resuming a generation after a worker stopped',
+        );
+      }
       const project = await findProjectRow(db, segment.projectId);
       const settings: ProjectSettings = project?.settings ?? {};
       const spec = await loadClipSpec(db, segment, settings);
@@ -115,14 +115,15 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
           detail: { promptId, backend: run.backend ?? undefined, reason: 'no video output' },
         });
       }
-      const key = storageKeys.clip(segment.projectId, segment.id, attempt.attempt);
+      const media = mediaTypeOf(output.filename);
+      const key = storageKeys.clip(segment.projectId, segment.id, attempt.attempt, media.extension);
       const stored = await ctx.storage.putFile(key, output.path);
       const storedAt = clock();
       const asset = await insertAsset(db, {
         projectId: segment.projectId,
         kind: 'clip',
         storageKey: key,
-        contentType: 'video/mp4',
+        contentType: media.contentType,
         sizeBytes: stored.sizeBytes,
         durationSeconds: output.durationSeconds,
         width: output.width,
@@ -193,6 +194,23 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     },
     running: () => [...running.keys()],
   };
+}
+
+const MEDIA_TYPES: Record<string, string> = {
+  mp4: 'video/mp4',
+  m4v: 'video/mp4',
+  mov: 'video/quicktime',
+  webm: 'video/webm',
+  mkv: 'video/x-matroska',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  png: 'image/png',
+};
+
+/** Extension and content type of a backend's output file (SaveVideo writes mp4, SaveWEBM webm, …). */
+export function mediaTypeOf(filename: string): { extension: string; contentType: string } {
+  const extension = /\.([a-z0-9]{1,8})$/i.exec(filename)?.[1]?.toLowerCase() ?? 'mp4';
+  return { extension, contentType: MEDIA_TYPES[extension] ?? 'application/octet-stream' };
 }
 
 /**

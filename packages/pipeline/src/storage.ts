@@ -22,8 +22,8 @@ export interface Storage {
 }
 
 export const storageKeys = {
-  clip: (projectId: string, segmentId: string, attempt: number) =>
-    `projects/${projectId}/clips/${segmentId}-${attempt}.mp4`,
+  clip: (projectId: string, segmentId: string, attempt: number, extension = 'mp4') =>
+    `projects/${projectId}/clips/${segmentId}-${attempt}.${extension}`,
   final: (projectId: string, renderJobId: string) => `projects/${projectId}/renders/${renderJobId}.mp4`,
   project: (projectId: string) => `projects/${projectId}`,
 };
