@@ -241,7 +241,8 @@ function httpVerdict(status: number, body: unknown, operation: string): Verdict 
       };
     }
   }
-  if (operation === 'view') {
+  if (operation === 'view' && status < 500) {
+    // The server refused this output (gone, bad name); a 5xx is the server failing, handled below.
     return {
       code: 'COMFYUI_OUTPUT_ERROR',
       detail: { ...base, reason: status === 404 ? 'output_file_missing' : 'output_fetch_refused' },
