@@ -304,10 +304,26 @@ export class ComfyClient {
       source.on('data', (chunk: Buffer) => {
         sizeBytes += chunk.length;
       });
+      const file = createWriteStream(destPath);
+      let writeError: (Error & { code?: string }) | undefined;
+      file.on('error', (e) => {
+        writeError ??= e;
+      });
       try {
-        await pipeline(source, createWriteStream(destPath));
+        await pipeline(source, file);
       } catch (e) {
         await rm(destPath, { force: true });
+        // A full or unwritable disk here is our fault: not retried, not held against the backend.
+        if (writeError) {
+          throw new AppError('INTERNAL_ERROR', {
+            cause: writeError,
+            detail: {
+              reason: 'output_write_failed',
+              errno: writeError.code,
+              exceptionMessage: writeError.message,
+            },
+          });
+        }
         throw e;
       }
       return { sizeBytes };

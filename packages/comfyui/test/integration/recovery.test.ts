@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { join } from 'node:path';
 import { startSimulator } from '@framesmith/comfy-sim';
 import { ComfyClient } from '../../src/comfy-client.ts';
 import { runGeneration } from '../../src/generation.ts';
@@ -196,6 +197,18 @@ describe('recovery against the simulator', () => {
       await sim.goUp();
       other.close();
     }
+  });
+
+  test('an output that cannot be written here is our failure, not the backend being unreachable', async (t) => {
+    const c = makeClient(sim.url, { name: 'writes', breakerThreshold: 1 });
+    t.after(() => c.close());
+    const ref = { filename: 'example.png', subfolder: '', type: 'input' };
+    const e = await rejectsWith(
+      c.viewToFile(ref, join(out.dir, 'no-such-dir', 'example.png')),
+      'INTERNAL_ERROR',
+    );
+    assert.equal(e.detail.reason, 'output_write_failed');
+    assert.equal(c.circuit, 'closed', 'a local write error says nothing about the backend');
   });
 
   test('one caller giving up on a shared /object_info load does not fail the others', async (t) => {
