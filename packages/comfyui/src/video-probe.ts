@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { AppError } from '@framesmith/core';
 
 export type ProbeResult =
   | { ok: true; durationSeconds: number; width: number; height: number; codec: string; sizeBytes: number }
@@ -29,6 +30,7 @@ export async function probeVideo(path: string, ffprobePath = 'ffprobe'): Promise
   try {
     json = await runFfprobe(ffprobePath, path);
   } catch (e) {
+    if (e instanceof AppError) throw e;
     const webp = await readAnimatedWebp(path);
     if (webp) return { ok: true, ...webp, sizeBytes: size };
     // Keep the file name, not where it lives.
@@ -73,6 +75,15 @@ function runFfprobe(ffprobePath: string, path: string): Promise<FfprobeJson> {
   ];
   return new Promise((resolve, reject) => {
     execFile(ffprobePath, args, { timeout: 30_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && String((err as { syscall?: unknown }).syscall ?? '').startsWith('spawn')) {
+        // It did not start (not installed, not executable): our machine's fault, not the output's.
+        return reject(
+          new AppError('INTERNAL_ERROR', {
+            cause: err,
+            detail: { reason: 'ffprobe_unavailable', errno: String(err.code), exceptionMessage: err.message },
+          }),
+        );
+      }
       if (err) return reject(new Error(stderr.trim().split('\n').slice(-2).join(' ') || err.message));
       try {
         const json = JSON.parse(stdout) as FfprobeJson & { frames?: unknown[] };
