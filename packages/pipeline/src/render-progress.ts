@@ -10,9 +10,10 @@ import { publishRenderJob } from './events.ts';
 import { decideRenderStep } from './render-accounting.ts';
 
 /**
- * Moves a queued or generating render job on once its segments allow it: to compositing (and
- * queues the composition), to failed with a summary, or to cancelled. Called after every
- * segment change and by the reaper; every move is guarded, so concurrent callers agree.
+ * Announces a queued or generating render job's new counts, and moves it on once its segments
+ * allow it: to compositing (and queues the composition), to failed with a summary, or to
+ * cancelled. Called after every segment change and by the reaper; every move is guarded, so
+ * concurrent callers agree.
  */
 export async function advanceRenderJob(
   ctx: PipelineContext,
@@ -26,6 +27,8 @@ export async function advanceRenderJob(
   let moved: RenderJobRow | null = null;
   switch (step.step) {
     case 'wait':
+      // Still running, but its counts and progress (derived from the segments) changed.
+      await publishRenderJob(ctx.database, job, ctx.logger);
       return job;
     case 'compose':
       moved = await moveRenderJob(db, job.id, ['queued', 'generating'], 'compositing');

@@ -14,7 +14,7 @@ import {
 import { moveRenderJob } from '@framesmith/db/queries/render-jobs';
 import { loadClipSpec } from './clip-loader.ts';
 import type { PipelineContext } from './context.ts';
-import { publishRenderJob, publishSegment } from './events.ts';
+import { publishSegment } from './events.ts';
 import { type AttemptContext, handleGenerationFailure, SegmentCancelled } from './failure-handler.ts';
 import type { JobHandler } from './job-registry.ts';
 import { promptIdFor } from './prompt-id.ts';
@@ -71,10 +71,10 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     try {
       if (claim.kind === 'fresh') {
         await publishSegment(ctx.database, segment, undefined, ctx.logger);
-        const started = segment.renderJobId
-          ? await moveRenderJob(db, segment.renderJobId, ['queued'], 'generating')
-          : null;
-        if (started) await publishRenderJob(ctx.database, started, ctx.logger);
+        if (segment.renderJobId) {
+          await moveRenderJob(db, segment.renderJobId, ['queued'], 'generating');
+          await advanceRenderJob(ctx, segment.renderJobId);
+        }
       } else {
         ctx.logger.info(
           { segmentId: segment.id, promptId, jobId: job.jobId, retryCount: job.retryCount },
