@@ -58,7 +58,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const logger = options.logger ?? silentLogger;
   const storage = options.storage ?? new LocalStorage(options.config.storageDir);
   const queue = await JobQueue.start(options.database, {
-    tuning: options.tuning,
+    tuning: {
+      // A job may wait for a backend, then generate for up to the generation timeout.
+      expireInSeconds: Math.max(3600, Math.ceil(options.config.COMFYUI_GENERATION_TIMEOUT_MS / 1000) + 1800),
+      ...options.tuning,
+    },
     logger,
     instanceName: options.instanceName ?? `framesmith-${role}`,
   });
