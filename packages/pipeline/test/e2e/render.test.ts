@@ -157,3 +157,22 @@ test('a project crossfade joins the clips with xfade: the video is shorter by on
     `${probe.durationSeconds} vs ${clipSeconds} − 0.5`,
   );
 });
+
+test('the render routes are in the OpenAPI document', async () => {
+  const res = await h.api<{ paths: Record<string, unknown> }>('GET', '/api/docs/json');
+  assert.equal(res.status, 200);
+  for (const path of [
+    '/api/projects/{id}/render',
+    '/api/projects/{id}/render-jobs',
+    '/api/render-jobs/{id}',
+    '/api/render-jobs/{id}/retry-failed',
+    '/api/render-jobs/{id}/cancel',
+    '/api/segments/{id}/retry',
+    '/api/segments/{id}/cancel',
+    '/api/events',
+    '/api/assets/{id}/content',
+    '/api/dead-letters',
+  ]) {
+    assert.ok(path in res.body.paths, path);
+  }
+});
