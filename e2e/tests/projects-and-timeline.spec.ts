@@ -48,12 +48,16 @@ test('reorder by keyboard: pick up with Space, move with the arrows, drop with S
     { prompt: 'charlie shot' },
   ]);
   await page.goto(`/projects/${project.id}`);
-  // dnd-kit announces each step in its live region: wait for it, as a screen reader user would hear it.
-  const announced = (text: string) =>
-    expect(page.getByRole('status').filter({ hasText: text })).toBeAttached();
+  // dnd-kit announces each step in its live region: wait for it, as a screen reader user would hear
+  // it, and for the frames in which it measures the cards before the next key.
+  const announced = async (text: string | RegExp) => {
+    await expect(page.getByRole('status').filter({ hasText: text })).toBeAttached();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  };
   await page.getByRole('button', { name: 'Reorder segment 1' }).focus();
   await page.keyboard.press('Space');
-  await announced('Picked up segment 1.');
+  // Picking up is announced, then at once where it is (over its own place).
+  await announced(/Picked up segment 1\.|Segment 1 is over position 1\./);
   await page.keyboard.press('ArrowDown');
   await announced('Segment 1 is over position 2.');
   await page.keyboard.press('ArrowDown');

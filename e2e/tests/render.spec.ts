@@ -50,6 +50,8 @@ test('the seed flow: simulator down → render → error card with Retry → sim
       await expect(error.getByRole('button', { name: 'Retry' })).toBeEnabled();
     }
     await shot(page, 'error-card-connection');
+    // The header noticed too (the failures made it look again).
+    await expect(page.getByRole('button', { name: '0 of 1 GPU backends healthy' })).toBeVisible();
   } finally {
     await app.sim.goUp();
   }

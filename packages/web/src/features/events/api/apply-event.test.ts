@@ -1,7 +1,14 @@
 import type { ProjectWithSegments, RenderJob } from '@framesmith/core/api-schemas';
 import { describe, expect, it } from 'vitest';
 import { queryKeys } from '../../../lib/query-keys.ts';
-import { PROJECT_ID, makeProject, makeRenderJob, makeSegment } from '../../../testing/factories.ts';
+import { clock, mergeFetchedProject, upsertSegment } from '../../../lib/project-cache.ts';
+import {
+  PROJECT_ID,
+  makeProject,
+  makePublicError,
+  makeRenderJob,
+  makeSegment,
+} from '../../../testing/factories.ts';
 import { testQueryClient } from '../../../testing/render.tsx';
 import { applyEvent } from './apply-event.ts';
 
@@ -39,18 +46,49 @@ describe('live events into the cache', () => {
     expect(project().segments[1]!.status).toBe('queued');
   });
 
-  it('an older copy never overwrites a newer one (events can arrive out of order)', () => {
+  it('events apply in the order they arrive, whatever their updatedAt (now() is the transaction start)', () => {
     const { qc, a, project } = seeded();
     const t = Date.now();
-    applyEvent(qc, 'message', {
-      event: 'segment',
-      data: { ...a, status: 'completed', updatedAt: new Date(t).toISOString() },
-    });
-    applyEvent(qc, 'message', {
-      event: 'segment',
-      data: { ...a, status: 'generating', updatedAt: new Date(t - 500).toISOString() },
-    });
+    applyEvent(qc, 'segment', { ...a, status: 'generating', updatedAt: new Date(t).toISOString() });
+    applyEvent(qc, 'segment', { ...a, status: 'cancelled', updatedAt: new Date(t - 500).toISOString() });
+    expect(project().segments[0]!.status).toBe('cancelled');
+  });
+
+  it('an answer to a request sent before an event does not overwrite the event', () => {
+    const { qc, a, project } = seeded();
+    const sentAt = clock();
+    applyEvent(qc, 'segment', { ...a, status: 'generating', updatedAt: new Date().toISOString() });
+    upsertSegment(qc, { ...a, status: 'queued' }, { kind: 'answer', requestedAt: sentAt });
+    expect(project().segments[0]!.status).toBe('generating');
+    // An answer to a request sent after the last event applies.
+    upsertSegment(qc, { ...a, status: 'cancelled' }, { kind: 'answer', requestedAt: clock() + 1 });
+    expect(project().segments[0]!.status).toBe('cancelled');
+  });
+
+  it('a refetch keeps what events delivered while it was out, and takes the rest', () => {
+    const { qc, a, b, project } = seeded();
+    const requestedAt = clock();
+    applyEvent(qc, 'segment', { ...a, status: 'completed', updatedAt: new Date().toISOString() });
+    const fetched = makeProject([
+      { ...a, status: 'generating' },
+      { ...b, status: 'queued' },
+    ]);
+    const merged = mergeFetchedProject(qc, fetched, requestedAt);
+    expect(merged.segments.map((s) => s.status)).toEqual(['completed', 'queued']);
+    expect(merged.counts).toMatchObject({ completed: 1, queued: 1 });
     expect(project().segments[0]!.status).toBe('completed');
+  });
+
+  it('a failure makes the header read the backends again', () => {
+    const { qc, a } = seeded();
+    qc.setQueryData(queryKeys.backendsHealth(), { status: 'healthy', backends: [] });
+    applyEvent(qc, 'segment', {
+      ...a,
+      status: 'failed',
+      attempt: 3,
+      error: makePublicError('COMFYUI_CONNECTION_ERROR'),
+    });
+    expect(qc.getQueryState(queryKeys.backendsHealth())?.isInvalidated).toBe(true);
   });
 
   it('a new segment (from another tab) is inserted at its place', () => {

@@ -70,7 +70,7 @@ export function applyEvent(qc: QueryClient, eventName: string, raw: unknown): Ev
   for (const c of candidates(data)) {
     // Checked against the contract, then stored as sent (extra fields such as a step count survive).
     if (segmentFirst && Segment.safeParse(c).success) {
-      upsertSegment(qc, c as Segment);
+      applySegment(qc, c as Segment);
       return 'segment';
     }
     if (RenderJob.safeParse(c).success) {
@@ -78,7 +78,7 @@ export function applyEvent(qc: QueryClient, eventName: string, raw: unknown): Ev
       return 'render-job';
     }
     if (!segmentFirst && Segment.safeParse(c).success) {
-      upsertSegment(qc, c as Segment);
+      applySegment(qc, c as Segment);
       return 'segment';
     }
   }
@@ -90,6 +90,12 @@ export function applyEvent(qc: QueryClient, eventName: string, raw: unknown): Ev
     return 'refetch';
   }
   return 'ignored';
+}
+
+/** A failure hints at a backend in trouble: the header's backend health is read again at once. */
+function applySegment(qc: QueryClient, segment: Segment): void {
+  upsertSegment(qc, segment);
+  if (segment.error) void qc.invalidateQueries({ queryKey: queryKeys.backendsHealth() });
 }
 
 function nestedProjectId(data: Data): string | null {

@@ -2,6 +2,7 @@ import type { ProjectWithSegments } from '@framesmith/core/api-schemas';
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { apiRequest } from '../../../lib/api-client.ts';
 import { checkContractLater } from '../../../lib/contract.ts';
+import { clock, mergeFetchedProject } from '../../../lib/project-cache.ts';
 import { queryKeys } from '../../../lib/query-keys.ts';
 
 export async function getProject(id: string): Promise<ProjectWithSegments> {
@@ -15,7 +16,10 @@ export const projectQueryOptions = (id: string) =>
   // Live events keep this entry fresh; a refetch happens only when the stream reconnects.
   queryOptions({
     queryKey: queryKeys.project(id),
-    queryFn: () => getProject(id),
+    queryFn: async ({ client }) => {
+      const requestedAt = clock();
+      return mergeFetchedProject(client, await getProject(id), requestedAt);
+    },
     staleTime: Number.POSITIVE_INFINITY,
   });
 

@@ -2,6 +2,7 @@ import type { RenderJob } from '@framesmith/core/api-schemas';
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { apiRequest, unwrapList } from '../../../lib/api-client.ts';
 import { checkContractLater } from '../../../lib/contract.ts';
+import { clock, mergeFetchedRenderJobs } from '../../../lib/project-cache.ts';
 import { queryKeys } from '../../../lib/query-keys.ts';
 
 export async function getRenderJobs(projectId: string): Promise<RenderJob[]> {
@@ -19,7 +20,10 @@ export const renderJobsQueryOptions = (projectId: string) =>
   // Kept fresh by the event stream; refetched when the stream reconnects.
   queryOptions({
     queryKey: queryKeys.renderJobs(projectId),
-    queryFn: () => getRenderJobs(projectId),
+    queryFn: async ({ client }) => {
+      const requestedAt = clock();
+      return mergeFetchedRenderJobs(client, projectId, await getRenderJobs(projectId), requestedAt);
+    },
     staleTime: Number.POSITIVE_INFINITY,
   });
 

@@ -1,7 +1,7 @@
 import { RenderJob } from '@framesmith/core/api-schemas';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiRequest } from '../../../lib/api-client.ts';
-import { upsertRenderJob } from '../../../lib/project-cache.ts';
+import { clock, upsertRenderJob } from '../../../lib/project-cache.ts';
 import { queryKeys } from '../../../lib/query-keys.ts';
 
 export function startRender(projectId: string): Promise<RenderJob> {
@@ -16,8 +16,9 @@ export function useStartRender(projectId: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: () => startRender(projectId),
-    onSuccess: (job) => {
-      upsertRenderJob(qc, job);
+    onMutate: () => ({ requestedAt: clock() }),
+    onSuccess: (job, _vars, sent) => {
+      upsertRenderJob(qc, job, { kind: 'answer', requestedAt: sent.requestedAt });
       return qc.invalidateQueries({ queryKey: queryKeys.project(projectId), exact: true });
     },
   });

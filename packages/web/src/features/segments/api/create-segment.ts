@@ -2,7 +2,7 @@ import { CreateSegmentBody, Segment } from '@framesmith/core/api-schemas';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { z } from 'zod';
 import { apiRequest } from '../../../lib/api-client.ts';
-import { upsertSegment } from '../../../lib/project-cache.ts';
+import { clock, upsertSegment } from '../../../lib/project-cache.ts';
 
 export const createSegmentInput = CreateSegmentBody;
 export type CreateSegmentInput = z.input<typeof CreateSegmentBody>;
@@ -20,6 +20,8 @@ export function useCreateSegment(projectId: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (body: CreateSegmentInput) => createSegment(projectId, body),
-    onSuccess: (segment) => upsertSegment(qc, segment),
+    onMutate: () => ({ requestedAt: clock() }),
+    onSuccess: (segment, _body, sent) =>
+      upsertSegment(qc, segment, { kind: 'answer', requestedAt: sent.requestedAt }),
   });
 }

@@ -1,7 +1,7 @@
 import { Segment } from '@framesmith/core/api-schemas';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiRequest } from '../../../lib/api-client.ts';
-import { upsertSegment } from '../../../lib/project-cache.ts';
+import { clock, upsertSegment } from '../../../lib/project-cache.ts';
 import { queryKeys } from '../../../lib/query-keys.ts';
 
 export function retrySegment(id: string): Promise<unknown> {
@@ -13,9 +13,10 @@ export function useRetrySegment(projectId: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: retrySegment,
-    onSuccess: (answer) => {
+    onMutate: () => ({ requestedAt: clock() }),
+    onSuccess: (answer, _id, sent) => {
       const parsed = Segment.safeParse(answerSegment(answer));
-      if (parsed.success) upsertSegment(qc, parsed.data);
+      if (parsed.success) upsertSegment(qc, parsed.data, { kind: 'answer', requestedAt: sent.requestedAt });
       // The render job is back to generating (or new): its row comes by the event stream, but make sure.
       return qc.invalidateQueries({ queryKey: queryKeys.renderJobs(projectId), exact: true });
     },

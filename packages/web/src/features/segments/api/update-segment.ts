@@ -2,7 +2,7 @@ import { Segment, UpdateSegmentBody } from '@framesmith/core/api-schemas';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { z } from 'zod';
 import { apiRequest } from '../../../lib/api-client.ts';
-import { upsertSegment } from '../../../lib/project-cache.ts';
+import { clock, upsertSegment } from '../../../lib/project-cache.ts';
 
 export const updateSegmentInput = UpdateSegmentBody;
 export type UpdateSegmentInput = z.input<typeof UpdateSegmentBody>;
@@ -15,6 +15,8 @@ export function useUpdateSegment() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ id, body }: { id: string; body: UpdateSegmentInput }) => updateSegment(id, body),
-    onSuccess: (segment) => upsertSegment(qc, segment),
+    onMutate: () => ({ requestedAt: clock() }),
+    onSuccess: (segment, _vars, sent) =>
+      upsertSegment(qc, segment, { kind: 'answer', requestedAt: sent.requestedAt }),
   });
 }
