@@ -8,6 +8,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from './schema.ts';
+import { PgListener } from './pg-listener.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import { seedBuiltins } from './seed.ts';
 
@@ -25,6 +26,11 @@ export interface Database {
   /** Listens on a NOTIFY channel; resolves to an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * Called when the notification connection was lost and re-established (PostgreSQL only):
+   * notifications sent meanwhile were missed, so caches must be dropped and streams resynced.
+   */
+  onListenReset?(callback: () => void): () => void;
   /** For pg-boss: a connection string (PostgreSQL) or an executeSql adapter (PGlite). */
   queueConnection: { connectionString: string } | { executeSql: ExecuteSql };
   /** The PGlite instance in embedded mode (tests dump it as a template). */
@@ -77,47 +83,19 @@ function openPostgres(url: string, poolSize: number): Database {
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = drizzlePg(pool, { schema, casing: 'snake_case' });
-  const listeners = new Map<string, Set<(p: string) => void>>();
-  let listenClient: pg.Client | undefined;
-  let connecting: Promise<pg.Client> | undefined;
-
-  const getListenClient = async () => {
-    if (listenClient) return listenClient;
-    connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: url });
-      client.on('error', () => {});
-      await client.connect();
-      client.on('notification', (msg) => {
-        for (const cb of listeners.get(msg.channel) ?? []) cb(msg.payload ?? '');
-      });
-      listenClient = client;
-      return client;
-    })();
-    return connecting;
-  };
+  const listener = new PgListener(url);
 
   return {
     kind: 'postgres',
     db,
     queueConnection: { connectionString: url },
-    async listen(channel, onPayload) {
-      const client = await getListenClient();
-      let set = listeners.get(channel);
-      if (!set) {
-        set = new Set();
-        listeners.set(channel, set);
-        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-      }
-      set.add(onPayload);
-      return async () => {
-        set.delete(onPayload);
-      };
-    },
+    listen: (channel, onPayload) => listener.listen(channel, onPayload),
+    onListenReset: (callback) => listener.onReset(callback),
     async notify(channel, payload) {
       await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
     },
     async close() {
-      await listenClient?.end().catch(() => {});
+      await listener.close();
       await pool.end();
     },
   };

@@ -71,7 +71,10 @@ export class ProjectViewCache {
     const stopSyncs = await database.listen(PROJECT_VIEWS_SYNC_CHANNEL, (token) =>
       cache.#syncs.get(token)?.(),
     );
+    // Changes announced while the listening connection was down were missed.
+    const stopResets = database.onListenReset?.(() => cache.invalidateAll());
     cache.#unsubscribe = async () => {
+      stopResets?.();
       await stopChanges();
       await stopSyncs();
     };
