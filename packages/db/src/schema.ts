@@ -84,7 +84,8 @@ export const segments = pgTable(
     prompt: text('prompt').notNull(),
     negativePrompt: text('negative_prompt').notNull().default(''),
     params: jsonb('params').$type<SegmentParams>().notNull().default({}),
-    workflowId: uuid('workflow_id').references(() => workflows.id, { onDelete: 'set null' }),
+    // RESTRICT: a workflow a segment uses can never vanish under it, even when a delete races an insert.
+    workflowId: uuid('workflow_id').references(() => workflows.id, { onDelete: 'restrict' }),
     inlineWorkflow: jsonb('inline_workflow').$type<WorkflowGraph>(),
     inlineBindings: jsonb('inline_bindings').$type<WorkflowBindings>(),
     status: text('status').$type<SegmentStatus>().notNull().default('pending'),

@@ -87,7 +87,7 @@ const FRAMEWORK_ERRORS: Record<string, () => HttpError> = {
 };
 
 /** PostgreSQL errors that bad input can still reach (a race past a check): a conflict, not a crash. */
-const DATABASE_CONFLICTS = new Set(['23505', '23503', '40001', '40P01']);
+const DATABASE_CONFLICTS = new Set(['23505', '23503', '23001', '40001', '40P01']);
 
 /** The SQLSTATE of a PostgreSQL error, also when drizzle wraps it (DrizzleQueryError keeps it as the cause). */
 function databaseErrorCode(error: unknown): string | undefined {
