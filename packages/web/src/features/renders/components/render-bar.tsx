@@ -4,7 +4,7 @@ import { useId } from 'react';
 import { ErrorCard } from '../../../components/error-card.tsx';
 import { SpinnerIcon } from '../../../components/icons.tsx';
 import { isApiError } from '../../../lib/api-client.ts';
-import { formatAgo, formatPercent, formatSeconds, toFraction } from '../../../lib/format.ts';
+import { formatAgo, formatClock, formatPercent, formatSeconds, toFraction } from '../../../lib/format.ts';
 import { useCancelRender } from '../api/cancel-render.ts';
 import { useRetryFailed } from '../api/retry-failed.ts';
 import { useStartRender } from '../api/start-render.ts';
@@ -80,7 +80,11 @@ export function RenderBar({ projectId, projectName, segments, jobs }: RenderBarP
         {failed > 0 ? <span className="text-danger"> · {failed} failed</span> : null}
       </p>
       <p id={reasonId} className="render-bar__reason">
-        {active ? null : readiness.canRender ? renderPlan(segments) : readiness.reason}
+        {active
+          ? `Started ${formatClock(active.startedAt ?? active.createdAt)}.`
+          : readiness.canRender
+            ? renderPlan(segments)
+            : readiness.reason}
       </p>
       <div className="render-bar__progress-slot">
         {active ? (
