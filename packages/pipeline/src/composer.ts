@@ -13,6 +13,7 @@ import {
   streamCopyArgs,
 } from './ffmpeg-args.ts';
 import { FfmpegError, probeClip, runFfmpeg } from './ffmpeg.ts';
+import { concatMp4 } from './mp4-concat.ts';
 import { readMp4ClipInfo } from './mp4-header.ts';
 
 /**
@@ -65,9 +66,17 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
     const copy = canStreamCopy(clips, request.crossfadeSeconds) && fitsFormat;
     try {
       if (copy) {
-        const list = join(work, 'clips.txt');
-        await writeFile(list, concatList(clips.map((c) => c.path)));
-        await runFfmpeg(streamCopyArgs(list, request.outPath), run);
+        // MP4 clips are joined by merging their headers (no decoding at all); others by ffmpeg.
+        if (
+          !(await concatMp4(
+            clips.map((c) => c.path),
+            request.outPath,
+          ))
+        ) {
+          const list = join(work, 'clips.txt');
+          await writeFile(list, concatList(clips.map((c) => c.path)));
+          await runFfmpeg(streamCopyArgs(list, request.outPath), run);
+        }
       } else {
         await runFfmpeg(normalizeArgs(clips, format, request.outPath, request.crossfadeSeconds), run);
       }
