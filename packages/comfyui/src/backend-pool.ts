@@ -70,6 +70,8 @@ interface Backend {
   checking: Promise<void> | null;
   halfOpenTimer: NodeJS.Timeout | null;
   disposeCircuit: () => void;
+  /** Epoch ms of the last probe past an open breaker (acquire probes at most once a second). */
+  lastProbeAt: number;
 }
 
 /**
@@ -137,6 +139,7 @@ export class BackendPool extends EventEmitter {
       removed: false,
       checking: null,
       halfOpenTimer: null,
+      lastProbeAt: 0,
       disposeCircuit: () => {},
     };
     backend.disposeCircuit = client.onCircuitChange((circuit) => this.#onCircuit(backend, circuit));
@@ -195,6 +198,11 @@ export class BackendPool extends EventEmitter {
       const unchecked = [...this.#backends.values()].filter((b) => b.health === null && b.enabled);
       if (unchecked.length) await Promise.all(unchecked.map((b) => this.#check(b)));
       let candidates = [...this.#backends.values()].filter((b) => this.#usable(b));
+      if (candidates.length === 0) {
+        // Before failing a job, ask the unusable backends once more: one may be back already.
+        await this.#probeUnusable();
+        candidates = [...this.#backends.values()].filter((b) => this.#usable(b));
+      }
       if (candidates.length === 0) throw this.#noBackend('no_healthy_backend');
       if (opts.requirements?.graph) candidates = await this.#capable(candidates, opts.requirements.graph);
       const free = candidates.filter((b) => this.#load(b) < this.#busyThreshold);
@@ -212,6 +220,26 @@ export class BackendPool extends EventEmitter {
   #usable(b: Backend): boolean {
     return (
       b.enabled && !b.draining && !b.removed && b.health?.status === 'healthy' && b.client.circuit !== 'open'
+    );
+  }
+
+  /**
+   * Probes enabled backends that are down or whose breaker is open (past the breaker), at most
+   * once a second each, then re-checks the ones that answered.
+   */
+  async #probeUnusable(): Promise<void> {
+    const now = Date.now();
+    const targets = [...this.#backends.values()].filter(
+      (b) => b.enabled && !b.draining && !b.removed && !this.#usable(b) && now - b.lastProbeAt >= 1000,
+    );
+    await Promise.all(
+      targets.map(async (b) => {
+        b.lastProbeAt = now;
+        if (!(await b.client.probe(this.#opts.healthCheckTimeoutMs))) return;
+        // A check already under way may have started before the backend came back.
+        await b.checking;
+        await this.#check(b);
+      }),
     );
   }
 

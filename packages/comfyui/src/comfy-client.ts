@@ -116,7 +116,10 @@ export class ComfyClient {
   readonly logger: Logger;
   readonly socket: ComfySocket;
   readonly #retry: RetryPolicy;
-  readonly #breaker: BreakerHandle;
+  #breaker!: BreakerHandle;
+  #disposeBreakerLog: (() => void) | undefined;
+  readonly #circuitListeners = new Set<(circuit: CircuitStatus) => void>();
+  readonly #breakerThreshold: number;
   #objectInfo: ObjectInfo | undefined;
   #objectInfoLoading: Promise<ObjectInfo> | undefined;
   #openedAt = 0;
@@ -137,13 +140,8 @@ export class ComfyClient {
         'comfyui call retry',
       );
     });
-    this.#breaker = backendBreaker(opts.retryBaseDelayMs, opts.breakerThreshold ?? 5);
-    this.#breaker.policy.onStateChange((state) => {
-      if (state === CircuitState.Open) this.#openedAt = Date.now();
-      const circuit = toCircuitStatus(state);
-      const log = circuit === 'open' ? this.logger.warn : this.logger.info;
-      log.call(this.logger, { backend: this.name, circuit }, `comfyui circuit ${circuit}`);
-    });
+    this.#breakerThreshold = opts.breakerThreshold ?? 5;
+    this.#installBreaker();
     const wsUrl = new URL('/ws', `${this.baseUrl}/`);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
     this.socket = new ComfySocket({
@@ -177,8 +175,41 @@ export class ComfyClient {
   }
 
   onCircuitChange(listener: (circuit: CircuitStatus) => void): () => void {
-    const d = this.#breaker.policy.onStateChange((s) => listener(toCircuitStatus(s)));
-    return () => d.dispose();
+    this.#circuitListeners.add(listener);
+    return () => this.#circuitListeners.delete(listener);
+  }
+
+  /**
+   * Asks /system_stats directly, past an open breaker. When the backend answers, the breaker is
+   * closed at once: a person who brought a server back (and clicked Retry) should not wait out a
+   * half-open backoff that grew while it was down. Returns whether the backend answered.
+   */
+  async probe(timeoutMs: number): Promise<boolean> {
+    try {
+      await this.#send('GET', '/system_stats', { timeoutMs });
+    } catch {
+      return false;
+    }
+    if (this.circuit !== 'closed') {
+      this.logger.info({ backend: this.name }, 'comfyui probe answered: circuit closed');
+      this.#installBreaker();
+      for (const listener of this.#circuitListeners) listener('closed');
+    }
+    return true;
+  }
+
+  /** A fresh breaker (closed), its transitions logged and passed on to onCircuitChange listeners. */
+  #installBreaker(): void {
+    this.#disposeBreakerLog?.();
+    this.#breaker = backendBreaker(this.retryBaseDelayMs, this.#breakerThreshold);
+    const subscription = this.#breaker.policy.onStateChange((state) => {
+      if (state === CircuitState.Open) this.#openedAt = Date.now();
+      const circuit = toCircuitStatus(state);
+      const log = circuit === 'open' ? this.logger.warn : this.logger.info;
+      log.call(this.logger, { backend: this.name, circuit }, `comfyui circuit ${circuit}`);
+      for (const listener of this.#circuitListeners) listener(circuit);
+    });
+    this.#disposeBreakerLog = () => subscription.dispose();
   }
 
   // --- routes ---------------------------------------------------------------------------------
