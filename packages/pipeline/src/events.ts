@@ -82,7 +82,9 @@ export class EventHub {
   private readonly database: Database;
   private readonly logger: Logger | undefined;
   private readonly listeners = new Map<Listener, string | null>();
+  private readonly resetListeners = new Set<() => void>();
   private unlisten: (() => Promise<void>) | null = null;
+  private stopResets: (() => void) | null = null;
 
   private constructor(database: Database, logger?: Logger) {
     this.database = database;
@@ -94,7 +96,34 @@ export class EventHub {
     hub.unlisten = await database.listen(EVENTS_CHANNEL, (payload) => {
       void hub.dispatch(payload);
     });
+    // PostgreSQL: the LISTEN connection was lost and is back; whatever was notified meanwhile is gone.
+    hub.stopResets = database.onListenReset?.(() => hub.reset()) ?? null;
     return hub;
+  }
+
+  /**
+   * Called when events may have been missed (the notification connection was lost): each
+   * subscriber must resync, e.g. an SSE stream ends so its browser reconnects and refetches.
+   */
+  onReset(callback: () => void): () => void {
+    this.resetListeners.add(callback);
+    return () => {
+      this.resetListeners.delete(callback);
+    };
+  }
+
+  private reset(): void {
+    this.logger?.warn(
+      { subscribers: this.resetListeners.size },
+      'live events may have been missed; resyncing',
+    );
+    for (const callback of [...this.resetListeners]) {
+      try {
+        callback();
+      } catch (err) {
+        this.logger?.warn({ err }, 'live event reset listener failed');
+      }
+    }
   }
 
   /** `projectId` null receives every project's events. Returns the unsubscribe function. */
@@ -146,7 +175,10 @@ export class EventHub {
   }
 
   async stop(): Promise<void> {
+    this.stopResets?.();
+    this.stopResets = null;
     this.listeners.clear();
+    this.resetListeners.clear();
     await this.unlisten?.();
     this.unlisten = null;
   }

@@ -1,6 +1,6 @@
 import type { Config } from '@framesmith/core';
 import { BackendPool } from '@framesmith/comfyui';
-import type { Database } from '@framesmith/db';
+import { type Database, findSegmentRow } from '@framesmith/db';
 import { createCompositionHandler } from './composition-worker.ts';
 import type { PipelineContext } from './context.ts';
 import { EventHub } from './events.ts';
@@ -103,9 +103,22 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       'render-compose': createCompositionHandler(ctx),
     });
     // A cancel made in any process reaches the worker running the segment through the events.
-    unsubscribe = events.subscribe(null, (e) => {
+    const stopEvents = events.subscribe(null, (e) => {
       if (e.event === 'segment' && e.data.status === 'cancelled') worker.cancel(e.data.id);
     });
+    // Cancels announced while the notification connection was lost were missed: look again.
+    const stopResets = events.onReset(() => {
+      void (async () => {
+        for (const id of worker.running()) {
+          const row = await findSegmentRow(options.database.db, id);
+          if (row?.status === 'cancelled') worker.cancel(id);
+        }
+      })().catch((err: unknown) => logger.warn({ err }, 'could not recheck running segments'));
+    });
+    unsubscribe = () => {
+      stopEvents();
+      stopResets();
+    };
     await queue.work(handlers, {
       'segment-generate': options.concurrency?.['segment-generate'] ?? options.config.WORKER_CONCURRENCY,
       'render-compose': options.concurrency?.['render-compose'] ?? 1,

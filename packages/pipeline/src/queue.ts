@@ -87,8 +87,15 @@ export class JobQueue {
               // Lets NOTIFY wake idle workers at once instead of at their next poll.
               async listen(channel, onNotification, onReconnect) {
                 const unlisten = await database.listen(channel, onNotification);
+                // After a lost notification connection, poll once for jobs whose NOTIFY was missed.
+                const stopResets = database.onListenReset?.(onReconnect);
                 onReconnect();
-                return { close: unlisten };
+                return {
+                  close: async () => {
+                    stopResets?.();
+                    await unlisten();
+                  },
+                };
               },
             },
           });

@@ -10,7 +10,8 @@ import { requirePipeline } from './pipeline-deps.ts';
  * Live events as Server-Sent Events (ARCHITECTURE §10): `event: segment` and
  * `event: render-job`, each carrying the resource exactly as the REST API shows it, for one
  * project (`?projectId=`) or all. A comment line every 15 s keeps proxies from closing the
- * stream; `retry:` tells the browser how soon to reconnect.
+ * stream; `retry:` tells the browser how soon to reconnect. When the server may have missed
+ * notifications (its LISTEN connection was lost) every stream ends, so clients reconnect and resync.
  */
 const HEARTBEAT_MS = 15_000;
 
@@ -51,11 +52,15 @@ const plugin: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) 
       const unsubscribe = hub.subscribe(projectId, (e) => {
         res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
       });
+      // Notifications were missed (lost LISTEN connection): end the stream; the browser
+      // reconnects and the client refetches the project when its EventSource reopens.
+      const stopReset = hub.onReset(() => res.end());
       const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
       const done = () => {
         clearInterval(heartbeat);
         unsubscribe();
+        stopReset();
         open.delete(res);
       };
       res.on('close', done);
