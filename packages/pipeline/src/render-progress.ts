@@ -15,6 +15,9 @@ import { decideRenderStep } from './render-accounting.ts';
  * cancelled. Called after every segment change and by the reaper; every move is guarded, so
  * concurrent callers agree.
  */
+/** The segments were read before the move: it happens only if none has been (re)queued since. */
+const SETTLED = { settled: true };
+
 export async function advanceRenderJob(
   ctx: PipelineContext,
   renderJobId: string | null,
@@ -31,23 +34,35 @@ export async function advanceRenderJob(
       await publishRenderJob(ctx.database, job, ctx.logger);
       return job;
     case 'compose':
-      moved = await moveRenderJob(db, job.id, ['queued', 'generating'], 'compositing');
+      moved = await moveRenderJob(db, job.id, ['queued', 'generating'], 'compositing', {}, SETTLED);
       if (moved) await ctx.queue.send('render-compose', { renderJobId: job.id });
       break;
     case 'fail': {
       const code = ErrorCode.safeParse(step.firstError?.code);
-      moved = await moveRenderJob(db, job.id, ['queued', 'generating'], 'failed', {
-        summary: step.summary,
-        errorCode: code.success ? code.data : 'INTERNAL_ERROR',
-        errorMessage: step.firstError?.message ?? (code.success ? ERROR_TAXONOMY[code.data].message : null),
-        errorDetail: { reason: step.summary },
-      });
+      moved = await moveRenderJob(
+        db,
+        job.id,
+        ['queued', 'generating'],
+        'failed',
+        {
+          summary: step.summary,
+          errorCode: code.success ? code.data : 'INTERNAL_ERROR',
+          errorMessage: step.firstError?.message ?? (code.success ? ERROR_TAXONOMY[code.data].message : null),
+          errorDetail: { reason: step.summary },
+        },
+        SETTLED,
+      );
       break;
     }
     case 'cancel':
-      moved = await moveRenderJob(db, job.id, ['queued', 'generating'], 'cancelled', {
-        summary: step.summary,
-      });
+      moved = await moveRenderJob(
+        db,
+        job.id,
+        ['queued', 'generating'],
+        'cancelled',
+        { summary: step.summary },
+        SETTLED,
+      );
       break;
   }
   if (!moved) return findRenderJobRow(db, renderJobId);

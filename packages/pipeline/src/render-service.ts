@@ -114,6 +114,7 @@ export class RenderService {
       throw notFailed((await findSegmentRow(this.db, segment.id)) ?? segment);
     }
     this.ctx.logger.info({ segmentId, renderJobId: job.id }, 'segment retried');
+    await this.keepOpen(job.id);
     await this.dispatch(queued);
     await publishSegments(this.ctx.database, queued, this.ctx.logger);
     return getSegment(this.db, segment.id);
@@ -138,6 +139,7 @@ export class RenderService {
       { renderJobId: reopened.id, maxAttempts: this.ctx.policy.maxAttempts },
     );
     this.ctx.logger.info({ renderJobId: reopened.id, retried: queued.length }, 'failed segments retried');
+    if (queued.length > 0) await this.keepOpen(reopened.id);
     await this.dispatch(queued);
     await publishSegments(this.ctx.database, queued, this.ctx.logger);
     return renderJobResource(this.db, (await advanceRenderJob(this.ctx, reopened.id)) ?? reopened);
@@ -178,6 +180,21 @@ export class RenderService {
     const now = await findActiveRenderJobRow(this.db, projectId);
     if (now && covers(now)) return now;
     throw conflict('Another render of this project started meanwhile; try again.', { renderJobId: now?.id });
+  }
+
+  /**
+   * The job a retry just queued segments for may have ended `failed` meanwhile, from segment
+   * states read before the queueing: reopen it, or it would never compose.
+   */
+  private async keepOpen(renderJobId: string): Promise<void> {
+    const now = await findRenderJobRow(this.db, renderJobId);
+    if (now?.status !== 'failed') return;
+    try {
+      const reopened = await moveRenderJob(this.db, renderJobId, ['failed'], 'generating');
+      if (reopened) await publishRenderJob(this.ctx.database, reopened, this.ctx.logger);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
   }
 
   /** Cancels a queued or generating segment; the worker running it interrupts its prompt. */

@@ -195,13 +195,18 @@ export interface RenderJobChanges {
 
 const FINAL: readonly RenderJobStatus[] = ['completed', 'failed', 'cancelled'];
 
-/** Guarded move of a render job; null when it was not in one of `from`. */
+/**
+ * Guarded move of a render job; null when it was not in one of `from`. `settled` also requires
+ * that none of its segments is queued or generating: a decision made from states read a moment
+ * ago (compose, fail, cancel) must not end a job a retry has just given new work.
+ */
 export async function moveRenderJob(
   db: Executor,
   id: string,
   from: readonly RenderJobStatus[],
   to: RenderJobStatus,
   changes: RenderJobChanges = {},
+  guard: { settled?: boolean } = {},
 ): Promise<RenderJobRow | null> {
   const [row] = await db
     .update(renderJobs)
@@ -214,7 +219,17 @@ export async function moveRenderJob(
         ? { summary: null, errorCode: null, errorMessage: null, errorDetail: null, outputAssetId: null }
         : {}),
     })
-    .where(and(eq(renderJobs.id, id), inArray(renderJobs.status, [...from])))
+    .where(
+      and(
+        eq(renderJobs.id, id),
+        inArray(renderJobs.status, [...from]),
+        guard.settled
+          ? sql`NOT EXISTS (SELECT 1 FROM segments s
+              WHERE s.id::text IN (SELECT jsonb_array_elements_text(${renderJobs.segmentIds}))
+              AND s.status IN ('queued', 'generating'))`
+          : undefined,
+      ),
+    )
     .returning();
   return row ?? null;
 }
