@@ -85,6 +85,11 @@ export class EventHub {
   private readonly resetListeners = new Set<() => void>();
   private unlisten: (() => Promise<void>) | null = null;
   private stopResets: (() => void) | null = null;
+  /**
+   * Notices are dispatched one after another: a large one is read back from the database first,
+   * and a later notice must never overtake it, or clients would be left showing an older state.
+   */
+  private dispatching: Promise<void> = Promise.resolve();
 
   private constructor(database: Database, logger?: Logger) {
     this.database = database;
@@ -94,7 +99,9 @@ export class EventHub {
   static async start(database: Database, logger?: Logger): Promise<EventHub> {
     const hub = new EventHub(database, logger);
     hub.unlisten = await database.listen(EVENTS_CHANNEL, (payload) => {
-      void hub.dispatch(payload);
+      hub.dispatching = hub.dispatching
+        .then(() => hub.dispatch(payload))
+        .catch((err) => logger?.warn({ err }, 'live event dispatch failed'));
     });
     // PostgreSQL: the LISTEN connection was lost and is back; whatever was notified meanwhile is gone.
     hub.stopResets = database.onListenReset?.(() => hub.reset()) ?? null;
