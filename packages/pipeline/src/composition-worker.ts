@@ -65,13 +65,29 @@ export function createCompositionHandler(
         width: result.width,
         height: result.height,
       });
-      const done = await moveRenderJob(db, job.id, ['compositing'], 'completed', {
-        outputAssetId: asset.id,
-        summary: `${states.length} segment${states.length === 1 ? '' : 's'}, ${result.durationSeconds.toFixed(2)} s (${result.mode === 'copy' ? 'joined without re-encoding' : 're-encoded'}).`,
-      });
+      // Completes only if every clip is still the one joined: an edit during ffmpeg's run is not
+      // silently left out of the final video.
+      const clips = Object.fromEntries(states.map((s) => [s.id, s.outputAssetId!]));
+      const done = await moveRenderJob(
+        db,
+        job.id,
+        ['compositing'],
+        'completed',
+        {
+          outputAssetId: asset.id,
+          summary: `${states.length} segment${states.length === 1 ? '' : 's'}, ${result.durationSeconds.toFixed(2)} s (${result.mode === 'copy' ? 'joined without re-encoding' : 're-encoded'}).`,
+        },
+        { clips },
+      );
       if (!done) {
         await deleteAssetRow(db, asset.id);
         await ctx.storage.delete(key);
+        const now = await findRenderJobRow(db, job.id);
+        if (now?.status === 'compositing') {
+          await moveRenderJob(db, job.id, ['compositing'], 'generating');
+          await advanceRenderJob(ctx, job.id);
+          return { outcome: 'skipped', reason: 'a segment changed while compositing' };
+        }
         return { outcome: 'skipped', reason: 'render job was cancelled while compositing' };
       }
       ctx.logger.info(

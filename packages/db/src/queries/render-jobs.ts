@@ -206,7 +206,11 @@ export async function moveRenderJob(
   from: readonly RenderJobStatus[],
   to: RenderJobStatus,
   changes: RenderJobChanges = {},
-  guard: { settled?: boolean } = {},
+  guard: {
+    settled?: boolean;
+    /** Segment id → the output asset the move relies on: refused if any segment changed since. */
+    clips?: Record<string, string>;
+  } = {},
 ): Promise<RenderJobRow | null> {
   const [row] = await db
     .update(renderJobs)
@@ -227,6 +231,12 @@ export async function moveRenderJob(
           ? sql`NOT EXISTS (SELECT 1 FROM segments s
               WHERE s.id::text IN (SELECT jsonb_array_elements_text(${renderJobs.segmentIds}))
               AND s.status IN ('queued', 'generating'))`
+          : undefined,
+        guard.clips
+          ? sql`NOT EXISTS (SELECT 1 FROM segments s
+              WHERE s.id::text IN (SELECT jsonb_array_elements_text(${renderJobs.segmentIds}))
+              AND (s.status <> 'completed'
+                OR s.output_asset_id::text IS DISTINCT FROM (${JSON.stringify(guard.clips)}::jsonb ->> s.id::text)))`
           : undefined,
       ),
     )

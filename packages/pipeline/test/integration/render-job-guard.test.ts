@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { createProject, createSegment, segments } from '@framesmith/db';
+import { insertAsset } from '@framesmith/db/queries/assets';
 import { insertRenderJob, moveRenderJob, queueSegments } from '@framesmith/db/queries/render-jobs';
 import { openTestDb, type TestDatabase } from '@framesmith/db/testing';
 
@@ -35,4 +36,37 @@ test('a render job does not end (failed, compositing, cancelled) while a retry h
   await db.update(segments).set({ status: 'failed' }).where(eq(segments.id, a.id));
   const failed = await moveRenderJob(db, job.id, ['generating'], 'failed', {}, { settled: true });
   assert.equal(failed?.status, 'failed');
+});
+
+test('a composed render completes only while every clip is still the one that was joined', async () => {
+  const { db } = database;
+  const project = await createProject(db, { name: 'clips' });
+  const a = await createSegment(db, project.id, { prompt: 'a' });
+  const asset = await insertAsset(db, {
+    projectId: project.id,
+    kind: 'clip',
+    storageKey: 'clips/a.mp4',
+    contentType: 'video/mp4',
+    sizeBytes: 1,
+  });
+  await db
+    .update(segments)
+    .set({ status: 'completed', outputAssetId: asset.id })
+    .where(eq(segments.id, a.id));
+  const job = (await insertRenderJob(db, {
+    projectId: project.id,
+    segmentIds: [a.id],
+    settings: {},
+    status: 'compositing',
+  }))!;
+  const clips = { [a.id]: asset.id };
+  // Edited while ffmpeg ran: back to pending, its clip no longer current.
+  await db.update(segments).set({ status: 'pending', outputAssetId: null }).where(eq(segments.id, a.id));
+  assert.equal(await moveRenderJob(db, job.id, ['compositing'], 'completed', {}, { clips }), null);
+  await db
+    .update(segments)
+    .set({ status: 'completed', outputAssetId: asset.id })
+    .where(eq(segments.id, a.id));
+  const done = await moveRenderJob(db, job.id, ['compositing'], 'completed', {}, { clips });
+  assert.equal(done?.status, 'completed');
 });
