@@ -15,32 +15,10 @@ export const RenderJobStatus = z.enum([
 ]);
 export type RenderJobStatus = z.infer<typeof RenderJobStatus>;
 
-/** Which states each state may move to. Every guarded UPDATE in db follows this table. */
-export const SEGMENT_TRANSITIONS: Readonly<Record<SegmentStatus, readonly SegmentStatus[]>> = {
-  pending: ['queued', 'cancelled'],
-  queued: ['generating', 'cancelled', 'pending', 'failed', 'completed'],
-  generating: ['completed', 'failed', 'queued', 'cancelled'],
-  completed: ['pending', 'queued'],
-  failed: ['queued', 'pending'],
-  cancelled: ['queued', 'pending'],
-};
-
-export const RENDER_JOB_TRANSITIONS: Readonly<Record<RenderJobStatus, readonly RenderJobStatus[]>> = {
-  queued: ['generating', 'compositing', 'failed', 'cancelled'],
-  generating: ['compositing', 'failed', 'cancelled'],
-  compositing: ['completed', 'failed', 'generating', 'cancelled'],
-  completed: [],
-  failed: ['generating'],
-  cancelled: [],
-};
-
-export function canSegmentMove(from: SegmentStatus, to: SegmentStatus): boolean {
-  return SEGMENT_TRANSITIONS[from].includes(to);
-}
-
-export function canRenderJobMove(from: RenderJobStatus, to: RenderJobStatus): boolean {
-  return RENDER_JOB_TRANSITIONS[from].includes(to);
-}
+/*
+ * Transitions are not a table here: each one is a single guarded UPDATE … WHERE status IN (…)
+ * beside its table in packages/db/src/queries, and packages/pipeline/README.md draws both machines.
+ */
 
 export const ACTIVE_SEGMENT_STATUSES: readonly SegmentStatus[] = ['queued', 'generating'];
 export const ACTIVE_RENDER_JOB_STATUSES: readonly RenderJobStatus[] = ['queued', 'generating', 'compositing'];
