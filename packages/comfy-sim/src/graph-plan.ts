@@ -164,7 +164,8 @@ function evaluateNode(
     case 'CreateVideo': {
       const im = linked['images'];
       const base = im && im.t === 'images' ? im : { width: 512, height: 512, frames: 1, text: '' };
-      return [{ t: 'video', ...base, fps: num(inputs['fps'], 30) }] as SymbolicValue[];
+      // `t` after the spread: the images value carries its own `t`.
+      return [{ ...base, t: 'video', fps: num(inputs['fps'], 30) }] as SymbolicValue[];
     }
     default: {
       // Unknown or pass-through nodes: forward the first media-like input.

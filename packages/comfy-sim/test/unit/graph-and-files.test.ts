@@ -16,6 +16,8 @@ describe('planGraph', () => {
   test('text-to-video: Wan frame count, size, fps and the positive prompt reach SaveVideo', () => {
     const g = structuredClone(BUILTIN_WORKFLOWS[0]!.graph) as unknown as Record<string, GraphNodeLike>;
     g['6']!.inputs['length'] = 30;
+    // Not the fallback frame rate (16), so a lost CreateVideo fps cannot pass unnoticed.
+    g['10']!.inputs['fps'] = 8;
     const plan = planGraph(g, ['11']);
     assert.deepEqual(plan.samplers, ['8']);
     assert.deepEqual(plan.media.get('11'), {
@@ -25,7 +27,7 @@ describe('planGraph', () => {
       width: 832,
       height: 480,
       frames: 29,
-      fps: 16,
+      fps: 8,
       text: 'a fox running through snow',
     });
     const order = plan.order;
