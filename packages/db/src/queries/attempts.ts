@@ -2,7 +2,7 @@ import { and, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import type { ErrorCode, ErrorDetail } from '@framesmith/core';
 import { generationAttempts, segments } from '../schema.ts';
 import type { Db } from '../open-db.ts';
-import type { Executor } from './common.ts';
+import { CLEARED_SEGMENT_ERROR, type Executor } from './common.ts';
 import type { SegmentRow } from './render-jobs.ts';
 
 /**
@@ -142,12 +142,7 @@ export async function completeGeneration(
       contentHash: done.contentHash,
       queuePosition: null,
       nextAttemptAt: null,
-      errorCode: null,
-      errorMessage: null,
-      errorTips: null,
-      errorDetail: null,
-      retryable: null,
-      errorAt: null,
+      ...CLEARED_SEGMENT_ERROR,
       updatedAt: sql`now()`,
     })
     .where(

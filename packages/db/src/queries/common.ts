@@ -24,3 +24,13 @@ export function fieldProblem(text: string, fallbackField: string): RequestError 
 export function rowsOf<T>(result: unknown): T[] {
   return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
+
+/** A segment's error fields, emptied: spread into an UPDATE's set when a segment leaves `failed`. */
+export const CLEARED_SEGMENT_ERROR = {
+  errorCode: null,
+  errorMessage: null,
+  errorTips: null,
+  errorDetail: null,
+  retryable: null,
+  errorAt: null,
+} as const;

@@ -9,7 +9,7 @@ import {
 } from '@framesmith/core';
 import { assets, renderJobs, segments } from '../schema.ts';
 import { type AssetSummary, countStatuses, serializeAsset, serializeRowError } from '../serialize.ts';
-import { type Executor, isUuid } from './common.ts';
+import { CLEARED_SEGMENT_ERROR, type Executor, isUuid } from './common.ts';
 
 /**
  * Render jobs and the render-level moves of their segments. Every transition is one guarded
@@ -248,15 +248,6 @@ export async function moveRenderJob(
 
 export type SegmentRow = typeof segments.$inferSelect;
 
-const CLEARED_ERROR = {
-  errorCode: null,
-  errorMessage: null,
-  errorTips: null,
-  errorDetail: null,
-  retryable: null,
-  errorAt: null,
-} as const;
-
 /**
  * Queues segments for a render: a fresh run of attempts, error cleared. Only from `from`
  * (guarded); returns the rows that moved.
@@ -279,7 +270,7 @@ export async function queueSegments(
       nextAttemptAt: null,
       queuePosition: null,
       backend: null,
-      ...CLEARED_ERROR,
+      ...CLEARED_SEGMENT_ERROR,
       updatedAt: sql`now()`,
     })
     .where(and(inArray(segments.id, [...ids]), inArray(segments.status, [...from])))
@@ -297,7 +288,7 @@ export async function reuseSegmentClips(
   if (ids.length === 0) return [];
   return db
     .update(segments)
-    .set({ status: 'completed', progress: 1, renderJobId, ...CLEARED_ERROR, updatedAt: sql`now()` })
+    .set({ status: 'completed', progress: 1, renderJobId, ...CLEARED_SEGMENT_ERROR, updatedAt: sql`now()` })
     .where(
       and(
         inArray(segments.id, [...ids]),

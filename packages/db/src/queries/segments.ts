@@ -15,7 +15,7 @@ import {
 } from '@framesmith/core';
 import { assets, segments, workflows } from '../schema.ts';
 import { type AssetSummary, type SegmentRow, serializeSegment } from '../serialize.ts';
-import { type Executor, type Tx, fieldProblem, isUuid } from './common.ts';
+import { CLEARED_SEGMENT_ERROR, type Executor, type Tx, fieldProblem, isUuid } from './common.ts';
 import { lockProject } from './projects.ts';
 
 export interface CreateSegmentInput {
@@ -288,12 +288,7 @@ export async function updateSegment(db: Executor, id: string, input: UpdateSegme
         renderJobId: null,
         backend: null,
         promptId: null,
-        errorCode: null,
-        errorMessage: null,
-        errorTips: null,
-        errorDetail: null,
-        retryable: null,
-        errorAt: null,
+        ...CLEARED_SEGMENT_ERROR,
         updatedAt: sql`now()`,
       })
       .where(eq(segments.id, id))
