@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { Config } from '@framesmith/core';
+import type { BackendHealth } from '@framesmith/core/ops-schemas';
 import type { Database } from '@framesmith/db';
 import type { ProjectViewCache, ProjectViewCacheOptions } from './project-view-cache.ts';
 
@@ -37,6 +38,13 @@ export interface AppDeps {
   storage?: ProjectFileStore;
   /** Tuning of the project view cache (`ttlMs: 0` turns caching off). */
   projectViewCache?: ProjectViewCacheOptions;
+  /** Backend health changes (the ops health monitor), sent to `/api/events` as `event: backend`. */
+  backendChanges?: BackendChangeSource;
+}
+
+/** A backend's public health (as `GET /api/health/comfyui` lists it) on every change. */
+export interface BackendChangeSource {
+  onBackendChange(listener: (backend: BackendHealth) => void): () => void;
 }
 
 declare module 'fastify' {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -14,7 +15,13 @@ import type {
 import { MIGRATIONS_DIR, type Database } from '@framesmith/db';
 import { queueStats } from '@framesmith/db/queries/analytics';
 import { WEBHOOK_QUEUE } from '@framesmith/pipeline/webhooks/delivery-worker';
-import { type BackendPoolLike, type BackendView, backendViews } from './backend-view.ts';
+import {
+  type BackendPoolLike,
+  type BackendView,
+  backendViews,
+  type PoolBackendSnapshot,
+  toBackendView,
+} from './backend-view.ts';
 
 /**
  * Health of every component, checked in the background on an interval (and on demand), so the
@@ -49,6 +56,11 @@ export interface HealthMonitor {
   system(): SystemHealth;
   comfy(): ComfyHealth;
   ready(): Promise<ReadyHealth>;
+  /**
+   * Calls `listener` with a backend's public view (name, never its URL) on every health or
+   * breaker change the pool reports. Returns the unsubscribe function.
+   */
+  onBackendChange(listener: (backend: BackendView) => void): () => void;
 }
 
 const RANK: Record<ComponentStatus, number> = { healthy: 0, degraded: 1, unavailable: 1, unhealthy: 2 };
@@ -295,6 +307,15 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
     },
     system,
     comfy,
+    onBackendChange(listener) {
+      // The comfyui BackendPool emits 'change' with a backend's snapshot on every transition.
+      const pool = options.pool as Partial<Pick<EventEmitter, 'on' | 'off'>> | undefined;
+      const { on, off } = pool ?? {};
+      if (!pool || !on || !off) return () => {};
+      const onChange = (s: PoolBackendSnapshot) => listener(toBackendView(s));
+      on.call(pool, 'change', onChange);
+      return () => void off.call(pool, 'change', onChange);
+    },
     async ready() {
       let database = false;
       let migrations = false;

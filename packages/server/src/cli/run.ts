@@ -200,6 +200,7 @@ async function startServer(
     backendMode,
     webDir: join(ctx.rootDir, 'packages/web/dist'),
     routes,
+    ...(ops.health ? { backendChanges: ops.health } : {}),
   });
   // The app stops first, so no request meets a closed database.
   stoppers.push(() => app.close());

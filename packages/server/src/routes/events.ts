@@ -9,7 +9,8 @@ import { requirePipeline } from './pipeline-deps.ts';
 /**
  * Live events as Server-Sent Events (ARCHITECTURE §10): `event: segment` and
  * `event: render-job`, each carrying the resource exactly as the REST API shows it, for one
- * project (`?projectId=`) or all. A comment line every 15 s keeps proxies from closing the
+ * project (`?projectId=`) or all; and `event: backend` (one backend as `GET /api/health/comfyui`
+ * lists it, name and never URL) on every backend health or breaker change, to every stream. A comment line every 15 s keeps proxies from closing the
  * stream; `retry:` tells the browser how soon to reconnect. When the server may have missed
  * notifications (its LISTEN connection was lost) every stream ends, so clients reconnect and resync.
  */
@@ -30,7 +31,8 @@ const plugin: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) 
         tags: ['events'],
         summary: 'Live segment and render job changes (Server-Sent Events)',
         description:
-          'A `text/event-stream`. Events: `segment` (a Segment) and `render-job` (a RenderJob). ' +
+          'A `text/event-stream`. Events: `segment` (a Segment), `render-job` (a RenderJob) and ' +
+          '`backend` (one backend of `GET /api/health/comfyui`, sent to every stream). ' +
           'Give `projectId` to receive one project only.',
         querystring: z.strictObject({ projectId: z.string().optional() }),
         response: { 404: errorResponses[404] },
@@ -52,6 +54,10 @@ const plugin: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) 
       const unsubscribe = hub.subscribe(projectId, (e) => {
         res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
       });
+      const stopBackends =
+        deps.backendChanges?.onBackendChange((b) => {
+          res.write(`event: backend\ndata: ${JSON.stringify(b)}\n\n`);
+        }) ?? (() => {});
       // Notifications were missed (lost LISTEN connection): end the stream; the browser
       // reconnects and the client refetches the project when its EventSource reopens.
       const stopReset = hub.onReset(() => res.end());
@@ -60,6 +66,7 @@ const plugin: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) 
       const done = () => {
         clearInterval(heartbeat);
         unsubscribe();
+        stopBackends();
         stopReset();
         open.delete(res);
       };

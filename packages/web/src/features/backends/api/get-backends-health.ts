@@ -14,10 +14,6 @@ export function takesWork(b: BackendHealth): boolean {
   return b.enabled && !b.draining && b.status === 'healthy' && b.circuit !== 'open';
 }
 
-function allTakeWork(health: ComfyHealth): boolean {
-  return health.backends.length > 0 && health.backends.every(takesWork);
-}
-
 export async function getBackendsHealth(): Promise<ComfyHealth> {
   const data = await apiRequest<Partial<ComfyHealth>>('/api/health/comfyui', { acceptStatus: [503] });
   return {
@@ -33,11 +29,8 @@ export const backendsHealthQueryOptions = () =>
   queryOptions({
     queryKey: queryKeys.backendsHealth(),
     queryFn: getBackendsHealth,
-    // The event stream carries segments and renders, not backend health: this refresh does, slowly
-    // while all is well and faster while a backend is down (people wait for it to come back). It
-    // stops while the tab is hidden.
-    refetchInterval: (query) => (query.state.data && allTakeWork(query.state.data) ? 30_000 : 5_000),
-    refetchIntervalInBackground: false,
+    // No timer (ARCHITECTURE §10): read on mount and when the event stream (re)opens; in between,
+    // each `event: backend` on the stream is written into this cache (lib/backends-cache.ts).
     staleTime: 5_000,
   });
 

@@ -1,9 +1,43 @@
 import type { ComfyHealth } from '@framesmith/core/ops-schemas';
-import { screen, waitFor, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { act, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeApi, json } from '../../../testing/fake-api.ts';
 import { renderWithClient } from '../../../testing/render.tsx';
+import { useLiveEvents } from '../../events/api/use-live-events.ts';
 import { BackendsIndicator } from './backends-indicator.tsx';
+
+/** The page's EventSource, driven by the test as the server's `/api/events` stream would be. */
+class FakeEventSource extends EventTarget {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSED = 2;
+  static last: FakeEventSource | null = null;
+  readyState = FakeEventSource.CONNECTING;
+  onopen: ((e: Event) => void) | null = null;
+  onerror: ((e: Event) => void) | null = null;
+  onmessage: ((e: MessageEvent) => void) | null = null;
+  readonly url: string;
+  constructor(url: string) {
+    super();
+    this.url = url;
+    FakeEventSource.last = this;
+  }
+  open(): void {
+    this.readyState = FakeEventSource.OPEN;
+    this.onopen?.(new Event('open'));
+  }
+  send(event: string, data: unknown): void {
+    this.dispatchEvent(new MessageEvent(event, { data: JSON.stringify(data) }));
+  }
+  close(): void {
+    this.readyState = FakeEventSource.CLOSED;
+  }
+}
+
+function LiveHeader() {
+  useLiveEvents(null);
+  return <BackendsIndicator />;
+}
 
 const backend = (over: Partial<ComfyHealth['backends'][number]>): ComfyHealth['backends'][number] => ({
   name: 'gpu-1',
@@ -89,5 +123,33 @@ describe('backends indicator', () => {
     await waitFor(() =>
       expect(screen.getByRole('region', { name: 'GPU backends' })).toHaveTextContent(/Simulated mode/),
     );
+  });
+
+  it('a `backend` event on the stream updates the indicator without a refetch', async () => {
+    vi.stubGlobal('EventSource', FakeEventSource);
+    const api = new FakeApi()
+      .on('GET', '/api/meta', json({ version: '0.1.0', backendMode: 'comfyui', database: 'pglite' }))
+      .on(
+        'GET',
+        '/api/health/comfyui',
+        json({ status: 'healthy', backends: [backend({}), backend({ name: 'gpu-2' })] }),
+      )
+      .install();
+    renderWithClient(<LiveHeader />);
+    await screen.findByRole('button', { name: /2 of 2 GPU backends healthy/ });
+    const stream = FakeEventSource.last!;
+    act(() => stream.open());
+    const fetched = api.calls('GET', '/api/health/comfyui').length;
+
+    act(() =>
+      stream.send(
+        'backend',
+        backend({ name: 'gpu-2', status: 'unreachable', lastError: 'Connection refused' }),
+      ),
+    );
+    expect(await screen.findByRole('button', { name: /1 of 2 GPU backends healthy/ })).toBeInTheDocument();
+    act(() => stream.send('backend', backend({ name: 'gpu-2' })));
+    expect(await screen.findByRole('button', { name: /2 of 2 GPU backends healthy/ })).toBeInTheDocument();
+    expect(api.calls('GET', '/api/health/comfyui')).toHaveLength(fetched);
   });
 });

@@ -1,5 +1,6 @@
 import { RenderJob, Segment } from '@framesmith/core/api-schemas';
 import type { QueryClient } from '@tanstack/react-query';
+import { isBackendHealth, upsertBackendHealth } from '../../../lib/backends-cache.ts';
 import {
   removeSegment,
   setSegmentOrder,
@@ -36,7 +37,11 @@ export function applyEvent(qc: QueryClient, eventName: string, raw: unknown): Ev
   const type = `${eventName} ${typeof data.type === 'string' ? data.type : ''} ${typeof data.event === 'string' ? data.event : ''}`;
 
   if (/backend|health/i.test(type)) {
-    void qc.invalidateQueries({ queryKey: queryKeys.backendsHealth() });
+    // `event: backend` carries one backend as the health report lists it: written in place.
+    const backend = [data.backend, data.data, data].find(isBackendHealth);
+    if (!backend || !upsertBackendHealth(qc, backend)) {
+      void qc.invalidateQueries({ queryKey: queryKeys.backendsHealth() });
+    }
     return 'backends';
   }
   if (/heartbeat|ping|hello|ready|connected/i.test(type) && !('segment' in data) && !('renderJob' in data)) {
