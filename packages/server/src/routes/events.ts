@@ -11,8 +11,9 @@ import { requirePipeline } from './pipeline-deps.ts';
  * `event: render-job`, each carrying the resource exactly as the REST API shows it, for one
  * project (`?projectId=`) or all; and `event: backend` (one backend as `GET /api/health/comfyui`
  * lists it, name and never URL) on every backend health or breaker change, to every stream.
- * A comment line every 15 s keeps proxies from closing the stream; `retry:` tells the browser how soon to reconnect. When the server may have missed
- * notifications (its LISTEN connection was lost) every stream ends, so clients reconnect and resync.
+ * A comment line every 15 s keeps proxies from closing the stream; `retry:` tells the browser
+ * how soon to reconnect. When the server may have missed notifications (its LISTEN connection
+ * was lost) every stream ends, so clients reconnect and resync.
  */
 const HEARTBEAT_MS = 15_000;
 
