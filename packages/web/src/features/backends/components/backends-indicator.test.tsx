@@ -2,37 +2,10 @@ import type { ComfyHealth } from '@framesmith/core/ops-schemas';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import { FakeApi, json } from '../../../testing/fake-api.ts';
+import { FakeEventSource } from '../../../testing/fake-event-source.ts';
 import { renderWithClient } from '../../../testing/render.tsx';
 import { useLiveEvents } from '../../events/api/use-live-events.ts';
 import { BackendsIndicator } from './backends-indicator.tsx';
-
-/** The page's EventSource, driven by the test as the server's `/api/events` stream would be. */
-class FakeEventSource extends EventTarget {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSED = 2;
-  static last: FakeEventSource | null = null;
-  readyState = FakeEventSource.CONNECTING;
-  onopen: ((e: Event) => void) | null = null;
-  onerror: ((e: Event) => void) | null = null;
-  onmessage: ((e: MessageEvent) => void) | null = null;
-  readonly url: string;
-  constructor(url: string) {
-    super();
-    this.url = url;
-    FakeEventSource.last = this;
-  }
-  open(): void {
-    this.readyState = FakeEventSource.OPEN;
-    this.onopen?.(new Event('open'));
-  }
-  send(event: string, data: unknown): void {
-    this.dispatchEvent(new MessageEvent(event, { data: JSON.stringify(data) }));
-  }
-  close(): void {
-    this.readyState = FakeEventSource.CLOSED;
-  }
-}
 
 function LiveHeader() {
   useLiveEvents(null);
