@@ -40,6 +40,8 @@ export type RawOutcome =
   /** The prompt is in neither /queue nor /history after it was accepted. */
   | { kind: 'prompt_lost'; reason: string }
   | { kind: 'generation_timeout'; timeoutMs: number }
+  /** Still waiting in ComfyUI's queue (behind other work) when the wait limit ran out. */
+  | { kind: 'queue_timeout'; timeoutMs: number; position?: number }
   /** The socket was lost and the backend stayed unreachable while a job was in flight. */
   | { kind: 'backend_unreachable'; error?: unknown; downForMs: number }
   /** The per-backend circuit breaker is open: fail fast. */
@@ -116,6 +118,12 @@ function verdict(o: RawOutcome): Verdict {
         code: 'COMFYUI_TIMEOUT',
         detail: { reason: 'generation_timeout', timeoutMs: o.timeoutMs },
         message: `The clip did not finish within ${formatDuration(o.timeoutMs)} of starting to generate.`,
+      };
+    case 'queue_timeout':
+      return {
+        code: 'COMFYUI_TIMEOUT',
+        detail: { reason: 'queue_timeout', timeoutMs: o.timeoutMs, queuePosition: o.position },
+        message: `The clip waited more than ${formatDuration(o.timeoutMs)} in the GPU server's queue without starting.`,
       };
     case 'backend_unreachable': {
       const inner = o.error === undefined ? null : networkFacts(o.error);

@@ -46,6 +46,12 @@ export interface GenerationRequest {
   promptId: string;
   /** Counted from the start of execution; time in ComfyUI's queue is reported, not counted. */
   generationTimeoutMs: number;
+  /**
+   * How long the prompt may wait in ComfyUI's queue before it starts (default: the generation
+   * timeout). A prompt stuck behind a hung one is removed and fails COMFYUI_TIMEOUT (retryable),
+   * so the job can go to another backend instead of waiting forever.
+   */
+  queueTimeoutMs?: number;
   /** Where fetched outputs are written (created if needed). */
   outputDir: string;
   signal?: AbortSignal;
@@ -135,6 +141,8 @@ class GenerationRun {
   #reconcileAgain = false;
   #timers = new Set<NodeJS.Timeout>();
   #deadline: NodeJS.Timeout | null = null;
+  #queueDeadline: NodeJS.Timeout | null = null;
+  #queuePosition: number | undefined;
   #cancelling = false;
   #trace = { resumed: false, submits: 0, reconciliations: 0, socketDrops: 0 };
 
@@ -292,7 +300,10 @@ class GenerationRun {
     promise.finally(() => signal?.removeEventListener('abort', onAbort)).catch(() => {});
     if (start?.state === 'done') this.#finishFromHistory(start.entry, 'poll');
     else if (start?.state === 'running') this.#markStarted();
-    else this.#report({ phase: 'queued', queuePosition: start?.position, progress: 0 });
+    else {
+      this.#report({ phase: 'queued', queuePosition: start?.position, progress: 0 });
+      this.#armQueueDeadline();
+    }
     this.#tick();
     return promise;
   }
@@ -387,8 +398,28 @@ class GenerationRun {
     this.#settle(() => this.#resolve({ entry, via }));
   }
 
+  #armQueueDeadline(): void {
+    const timeoutMs = this.#req.queueTimeoutMs ?? this.#req.generationTimeoutMs;
+    this.#queueDeadline = setTimeout(() => {
+      this.#queueDeadline = null;
+      if (this.#settled || this.#phase !== 'queued') return;
+      this.#client.logger.warn(
+        { backend: this.#client.name, promptId: this.#id, timeoutMs, queuePosition: this.#queuePosition },
+        'prompt waited too long in the queue',
+      );
+      this.#cancelling = true;
+      // Removed before we give up, so a retry elsewhere never races this prompt starting late.
+      void this.#client
+        .cancel(this.#id)
+        .catch(() => 'none')
+        .then(() => this.#fail({ kind: 'queue_timeout', timeoutMs, position: this.#queuePosition }));
+    }, timeoutMs);
+  }
+
   #markStarted(): void {
     if (this.#startedAt !== null) return;
+    if (this.#queueDeadline) clearTimeout(this.#queueDeadline);
+    this.#queueDeadline = null;
     this.#startedAt = now();
     this.#phase = 'running';
     this.#lostSince = null;
@@ -587,6 +618,7 @@ class GenerationRun {
 
   #report(e: GenerationProgress): void {
     if (e.phase === 'queued' && this.#phase === 'running') return;
+    if (e.phase === 'queued' && e.queuePosition !== undefined) this.#queuePosition = e.queuePosition;
     try {
       this.#req.onProgress?.(e);
     } catch (err) {
@@ -607,6 +639,8 @@ class GenerationRun {
     this.#timers.clear();
     if (this.#deadline) clearTimeout(this.#deadline);
     this.#deadline = null;
+    if (this.#queueDeadline) clearTimeout(this.#queueDeadline);
+    this.#queueDeadline = null;
   }
 
   #context() {

@@ -96,6 +96,26 @@ describe('error codes against the simulator', () => {
     assert.equal(e.detail.timeoutMs, 800);
   });
 
+  test('COMFYUI_TIMEOUT: a prompt stuck in the queue behind a hung one is removed, not waited on forever', async () => {
+    await sim.setFaults([{ kind: 'hang', variant: 'generation', count: 1 }]);
+    const hung = out.request({ generationTimeoutMs: 60_000 });
+    const first = runGeneration(client, hung).catch((e: unknown) => e);
+    try {
+      const waiting = out.request({ generationTimeoutMs: 60_000, queueTimeoutMs: 500 });
+      const e = await rejectsWith(runGeneration(client, waiting), 'COMFYUI_TIMEOUT');
+      assert.equal(e.detail.reason, 'queue_timeout');
+      assert.equal(e.retryable, true);
+      const queue = await client.getQueue();
+      assert.ok(
+        !queue.queue_pending.some((item) => item[1] === waiting.promptId),
+        'the waiting prompt was deleted from the backend queue',
+      );
+    } finally {
+      await client.cancel(hung.promptId);
+      await first;
+    }
+  });
+
   test('COMFYUI_WORKFLOW_ERROR: plain-text 500 on submit', async () => {
     await sim.setFaults([{ kind: 'submit_500', count: 1 }]);
     const e = await rejectsWith(runGeneration(client, out.request()), 'COMFYUI_WORKFLOW_ERROR');
