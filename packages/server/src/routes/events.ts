@@ -34,8 +34,11 @@ const plugin: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) 
         description:
           'A `text/event-stream`. Events: `segment` (a Segment), `render-job` (a RenderJob) and ' +
           '`backend` (one backend of `GET /api/health/comfyui`, sent to every stream). ' +
-          'Give `projectId` to receive one project only.',
-        querystring: z.strictObject({ projectId: z.string().optional() }),
+          'Give `projectId` to receive one project only, or `scope=backends` for backend events only.',
+        querystring: z.strictObject({
+          projectId: z.string().optional(),
+          scope: z.enum(['all', 'backends']).optional(),
+        }),
         response: { 404: errorResponses[404] },
       },
     },
@@ -52,9 +55,13 @@ const plugin: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) 
       });
       res.write('retry: 2000\n\n: connected\n\n');
       open.add(res);
-      const unsubscribe = hub.subscribe(projectId, (e) => {
-        res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
-      });
+      // `scope=backends`: a page with no project open only needs the header's backend health.
+      const unsubscribe =
+        req.query.scope === 'backends'
+          ? () => {}
+          : hub.subscribe(projectId, (e) => {
+              res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
+            });
       const stopBackends =
         deps.backendChanges?.onBackendChange((b) => {
           res.write(`event: backend\ndata: ${JSON.stringify(b)}\n\n`);

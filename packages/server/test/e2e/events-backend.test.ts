@@ -62,35 +62,43 @@ describe(`backend changes on the event stream (${testDbKind()})`, () => {
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     const abort = new AbortController();
     try {
-      const res = await fetch(`${address}/api/events`, { signal: abort.signal });
-      assert.equal(res.status, 200);
-      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-      let text = '';
-      while (!text.includes(': connected')) text += (await reader.read()).value ?? '';
+      // Every stream carries backend events: a project's, the all-projects one, and the
+      // backends-only one that pages without a project open use.
+      const open = async (path: string) => {
+        const res = await fetch(`${address}${path}`, { signal: abort.signal });
+        assert.equal(res.status, 200);
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let text = '';
+        while (!text.includes(': connected')) text += (await reader.read()).value ?? '';
+        return { reader, text };
+      };
+      const streams = [await open('/api/events'), await open('/api/events?scope=backends')];
 
       await sim.goDown();
       const checked = ops.health.checkNow();
-      let down: Record<string, unknown> | undefined;
-      while (!down) {
-        const chunk = await reader.read();
-        assert.equal(chunk.done, false, 'the stream stays open');
-        text += chunk.value ?? '';
-        for (const m of text.matchAll(/event: backend\ndata: (.*)\n\n/g)) {
-          const b = JSON.parse(m[1]!) as Record<string, unknown>;
-          if (b.status !== 'healthy') down = b;
+      const listed = async () =>
+        ((await app.inject('/api/health/comfyui')).json() as { backends: Record<string, unknown>[] })
+          .backends[0]!;
+      for (const stream of streams) {
+        let down: Record<string, unknown> | undefined;
+        while (!down) {
+          const chunk = await stream.reader.read();
+          assert.equal(chunk.done, false, 'the stream stays open');
+          stream.text += chunk.value ?? '';
+          for (const m of stream.text.matchAll(/event: backend\ndata: (.*)\n\n/g)) {
+            const b = JSON.parse(m[1]!) as Record<string, unknown>;
+            if (b.status !== 'healthy') down = b;
+          }
         }
+        assert.equal(down.name, 'comfyui-1');
+        assert.match(String(down.status), /^(unreachable|unhealthy|timeout)$/);
+        assert.equal(down.enabled, true);
+        // The same public shape as GET /api/health/comfyui lists: never an address.
+        assert.deepEqual(Object.keys(down).sort(), Object.keys(await listed()).sort());
+        assert.doesNotMatch(stream.text, /https?:\/\//);
+        assert.ok(!stream.text.includes(`:${sim.port}`), 'no backend address on the stream');
       }
       await checked;
-      assert.equal(down.name, 'comfyui-1');
-      assert.match(String(down.status), /^(unreachable|unhealthy|timeout)$/);
-      assert.equal(down.enabled, true);
-      // The same public shape as GET /api/health/comfyui lists: never an address.
-      const listed = (await app.inject('/api/health/comfyui')).json() as {
-        backends: Record<string, unknown>[];
-      };
-      assert.deepEqual(Object.keys(down).sort(), Object.keys(listed.backends[0]!).sort());
-      assert.doesNotMatch(text, /https?:\/\//);
-      assert.ok(!text.includes(`:${sim.port}`), 'no backend address on the stream');
     } finally {
       abort.abort();
     }

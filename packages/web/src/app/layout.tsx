@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { ErrorBoundary } from '../components/error-boundary.tsx';
 import { BackendsIndicator } from '../features/backends/components/backends-indicator.tsx';
-import { useLiveEvents } from '../features/events/api/use-live-events.ts';
+import { useBackendEvents } from '../features/backends/api/use-backend-events.ts';
 import { Link, matchPath, useLocation } from '../lib/router.tsx';
 import { NAV_ITEMS } from './nav.ts';
 
@@ -12,9 +12,9 @@ function isCurrent(matches: readonly string[], pathname: string): boolean {
 /** Header (navigation, backends), then the page. (Each page's PageHeading takes the focus after a move.) */
 export function AppLayout({ children }: { children: ReactNode }) {
   const { pathname } = useLocation();
-  // The project page opens its own stream (which carries backend events too); every other page
-  // gets one here, so the backends indicator stays live without polling.
-  useLiveEvents(null, matchPath('/projects/:id', pathname) === null);
+  // The project page's own stream carries backend events too; every other page gets a
+  // backends-only stream here, so the header stays live without polling.
+  useBackendEvents(matchPath('/projects/:id', pathname) === null);
   return (
     <>
       <a className="skip-link" href="#main">

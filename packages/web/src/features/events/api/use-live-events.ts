@@ -26,12 +26,12 @@ const NAMED_EVENTS = [
  * No polling: after a drop, the browser (or we, if it gave up) reconnect, and the project is
  * fetched once so nothing missed while away stays missed.
  */
-export function useLiveEvents(projectId: string | null, enabled = true): StreamState {
+export function useLiveEvents(projectId: string | null): StreamState {
   const qc = useQueryClient();
   const [state, setState] = useState<StreamState>('connecting');
 
   useEffect(() => {
-    if (!enabled || typeof EventSource === 'undefined') return;
+    if (typeof EventSource === 'undefined') return;
     let source: EventSource | null = null;
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
     let delay = 1000;
@@ -87,7 +87,7 @@ export function useLiveEvents(projectId: string | null, enabled = true): StreamS
       clearTimeout(retryTimer);
       source?.close();
     };
-  }, [projectId, enabled, qc]);
+  }, [projectId, qc]);
 
   return state;
 }
