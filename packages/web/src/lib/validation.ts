@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { FieldError } from './api-client.ts';
+import { type FieldError, isApiError } from './api-client.ts';
 
 /** Field path → message, first problem per field. */
 export type FieldErrors = Record<string, string>;
@@ -28,4 +28,13 @@ export function toFieldErrors(fields: readonly FieldError[], known: readonly str
     if (!(key in errors)) errors[key] = message;
   }
   return errors;
+}
+
+/**
+ * What a failed save shows: the API's field problems beside their fields, else its message, else
+ * `fallback` (a network failure has no message worth showing).
+ */
+export function apiFieldErrors(err: unknown, known: readonly string[], fallback: string): FieldErrors {
+  if (!isApiError(err)) return { _form: fallback };
+  return err.fields.length > 0 ? toFieldErrors(err.fields, known) : { _form: err.message };
 }

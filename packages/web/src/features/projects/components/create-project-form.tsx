@@ -1,7 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { Field } from '../../../components/field.tsx';
-import { isApiError } from '../../../lib/api-client.ts';
-import { type FieldErrors, toFieldErrors, validate } from '../../../lib/validation.ts';
+import { apiFieldErrors, type FieldErrors, validate } from '../../../lib/validation.ts';
 import { createProjectInput, useCreateProject } from '../api/create-project.ts';
 
 /** New project: a name, then straight into its timeline. */
@@ -23,13 +22,7 @@ export function CreateProjectForm({ onCreated }: { onCreated: (id: string) => vo
         setName('');
         onCreated(project.id);
       },
-      onError: (err) => {
-        setErrors(
-          isApiError(err) && err.fields.length > 0
-            ? toFieldErrors(err.fields, ['name'])
-            : { _form: isApiError(err) ? err.message : 'Could not create the project.' },
-        );
-      },
+      onError: (err) => setErrors(apiFieldErrors(err, ['name'], 'Could not create the project.')),
     });
   };
 

@@ -1,7 +1,6 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { Field } from '../../../components/field.tsx';
-import { isApiError } from '../../../lib/api-client.ts';
-import { type FieldErrors, toFieldErrors, validate } from '../../../lib/validation.ts';
+import { apiFieldErrors, type FieldErrors, validate } from '../../../lib/validation.ts';
 import { updateProjectInput, useUpdateProject } from '../api/update-project.ts';
 
 interface Props {
@@ -36,12 +35,7 @@ export function RenameProjectForm({ projectId, currentName, onDone }: Props) {
       { id: projectId, body: checked.data },
       {
         onSuccess: onDone,
-        onError: (err) =>
-          setErrors(
-            isApiError(err) && err.fields.length > 0
-              ? toFieldErrors(err.fields, ['name'])
-              : { _form: isApiError(err) ? err.message : 'Could not rename the project.' },
-          ),
+        onError: (err) => setErrors(apiFieldErrors(err, ['name'], 'Could not rename the project.')),
       },
     );
   };

@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { isApiError } from '../../../lib/api-client.ts';
-import { type FieldErrors, toFieldErrors, validate } from '../../../lib/validation.ts';
+import { apiFieldErrors, type FieldErrors, validate } from '../../../lib/validation.ts';
 import { SEGMENT_FIELDS } from './segment-form-values.ts';
 
 /**
@@ -32,7 +31,5 @@ export function useSegmentSubmit() {
 }
 
 export function serverErrors(err: unknown): FieldErrors {
-  if (!isApiError(err)) return { _form: 'Could not save the segment. Try again.' };
-  if (err.fields.length > 0) return toFieldErrors(err.fields, SEGMENT_FIELDS);
-  return { _form: err.message };
+  return apiFieldErrors(err, SEGMENT_FIELDS, 'Could not save the segment. Try again.');
 }

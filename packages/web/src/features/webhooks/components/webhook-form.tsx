@@ -1,8 +1,7 @@
 import { WEBHOOK_EVENTS, type WebhookEventName } from '@framesmith/core/ops-schemas';
 import { type FormEvent, useId, useState } from 'react';
 import { Field } from '../../../components/field.tsx';
-import { isApiError } from '../../../lib/api-client.ts';
-import { type FieldErrors, toFieldErrors, validate } from '../../../lib/validation.ts';
+import { apiFieldErrors, type FieldErrors, validate } from '../../../lib/validation.ts';
 import { createWebhookInput, useCreateWebhook } from '../api/create-webhook.ts';
 import { EVENT_LABELS, FORMAT_LABELS } from './event-labels.ts';
 
@@ -43,9 +42,7 @@ export function WebhookForm({
       onSuccess: (w) => onCreated(w.secret),
       onError: (err) =>
         setErrors(
-          isApiError(err) && err.fields.length > 0
-            ? toFieldErrors(err.fields, ['url', 'events', 'format', 'description'])
-            : { _form: isApiError(err) ? err.message : 'Could not add the webhook.' },
+          apiFieldErrors(err, ['url', 'events', 'format', 'description'], 'Could not add the webhook.'),
         ),
     });
   };

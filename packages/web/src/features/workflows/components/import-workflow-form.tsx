@@ -1,8 +1,7 @@
 import { isUiFormat } from '@framesmith/core/workflow-graph';
 import { type ChangeEvent, type FormEvent, useState } from 'react';
 import { Field } from '../../../components/field.tsx';
-import { isApiError } from '../../../lib/api-client.ts';
-import { type FieldErrors, toFieldErrors, validate } from '../../../lib/validation.ts';
+import { apiFieldErrors, type FieldErrors, validate } from '../../../lib/validation.ts';
 import { createWorkflowInput, useCreateWorkflow } from '../api/create-workflow.ts';
 
 export const UI_FORMAT_REFUSAL =
@@ -67,9 +66,7 @@ export function ImportWorkflowForm({
       onSuccess: (w) => onImported(w.id),
       onError: (err) =>
         setErrors(
-          isApiError(err) && err.fields.length > 0
-            ? toFieldErrors(err.fields, ['name', 'category', 'description', 'graph'])
-            : { _form: isApiError(err) ? err.message : 'Could not import the workflow.' },
+          apiFieldErrors(err, ['name', 'category', 'description', 'graph'], 'Could not import the workflow.'),
         ),
     });
   };
