@@ -15,7 +15,7 @@ import { collectMediaOutputs } from './media-outputs.ts';
 import { outputNodeTypes, preflight } from './preflight.ts';
 import { jitteredBackoffMs } from './resilience.ts';
 import { checkGraph } from './templating.ts';
-import { probeVideo } from './video-probe.ts';
+import { probeVideo } from '@framesmith/media';
 
 export interface GenerationProgress {
   phase: 'queued' | 'running';

@@ -43,4 +43,4 @@ export { closestNames, isModelInput } from './names.ts';
 export { comboOptions, findMissingModels, type MissingModel, preflight } from './preflight.ts';
 export { callInitialDelayMs, jitteredBackoffMs } from './resilience.ts';
 export { buildPrompt, checkGraph } from './templating.ts';
-export { type ProbeResult, probeVideo } from './video-probe.ts';
+export { type ProbeResult, probeVideo } from '@framesmith/media';

@@ -1,193 +1,19 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { type Mp4Track, readMp4Tracks } from '@framesmith/media';
 import type { ClipInfo } from './ffmpeg-args.ts';
 
 /**
- * Reads what composition needs from an MP4's `moov` box, without spawning ffprobe (which costs
- * ~50 ms a clip here; a render has dozens). The codec configuration is fingerprinted from the
- * sample entry bytes (avcC/hvcC included), so "same fingerprint" means the clips can be joined
- * by stream copy. Anything unusual returns null and the caller falls back to ffprobe.
+ * What composition needs from an MP4's header, without spawning ffprobe. The codec configuration
+ * is fingerprinted from the sample entry bytes (avcC/hvcC included), so "same fingerprint" means
+ * the clips can be joined by stream copy.
  */
-
-interface Box {
-  type: string;
-  start: number;
-  /** Offset of the payload (after the header). */
-  body: number;
-  end: number;
-}
-
-function* children(buf: Buffer, from: number, to: number): Generator<Box> {
-  let off = from;
-  while (off + 8 <= to) {
-    let size = buf.readUInt32BE(off);
-    const type = buf.toString('latin1', off + 4, off + 8);
-    let header = 8;
-    if (size === 1) {
-      if (off + 16 > to) return;
-      size = Number(buf.readBigUInt64BE(off + 8));
-      header = 16;
-    } else if (size === 0) {
-      size = to - off;
-    }
-    if (size < header || off + size > to) return;
-    yield { type, start: off, body: off + header, end: off + size };
-    off += size;
-  }
-}
-
-const child = (buf: Buffer, box: Box, type: string, skip = 0) => {
-  for (const c of children(buf, box.body + skip, box.end)) if (c.type === type) return c;
-  return undefined;
-};
-
-export interface Mp4Track {
-  handler: string;
-  timescale: number;
-  duration: number;
-  fourcc: string;
-  /** The decoder configuration box of a video sample entry (avcC, hvcC, av1C, vpcC), if any. */
-  config: Buffer | null;
-  width: number;
-  height: number;
-  channels: number;
-  sampleRate: number;
-  /** Constant frame rate as "num/den", or null when sample durations vary. */
-  frameRate: string | null;
-}
-
-/** Boxes holding the decoder configuration (SPS/PPS and the like), unlike btrt or pasp. */
-const CONFIG_BOXES = new Set(['avcC', 'hvcC', 'av1C', 'vpcC']);
-
-/**
- * The DecoderSpecificInfo of an MPEG-4 ES descriptor (for AAC, the AudioSpecificConfig: object
- * type, sample rate, channels), skipping the bitrates that differ from file to file.
- */
-export function decoderSpecificInfo(descriptors: Buffer): Buffer | null {
-  let off = 0;
-  const readHeader = (): { tag: number; length: number } | null => {
-    if (off >= descriptors.length) return null;
-    const tag = descriptors[off++]!;
-    let length = 0;
-    for (let i = 0; i < 4 && off < descriptors.length; i++) {
-      const b = descriptors[off++]!;
-      length = (length << 7) | (b & 0x7f);
-      if ((b & 0x80) === 0) break;
-    }
-    return { tag, length };
-  };
-  const es = readHeader();
-  if (es?.tag !== 0x03) return null;
-  const flags = descriptors[off + 2] ?? 0;
-  off += 3; // ES_ID, flags
-  if (flags & 0x80) off += 2; // dependsOn_ES_ID
-  if (flags & 0x40) off += 1 + (descriptors[off] ?? 0); // URL
-  if (flags & 0x20) off += 2; // OCR_ES_Id
-  const dc = readHeader();
-  if (dc?.tag !== 0x04) return null;
-  off += 13; // objectTypeIndication, streamType, bufferSize, maxBitrate, avgBitrate
-  const dsi = readHeader();
-  if (dsi?.tag !== 0x05 || off + dsi.length > descriptors.length) return null;
-  return descriptors.subarray(off, off + dsi.length);
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
-/** Tracks of a `moov` box (the buffer holds exactly that box). */
-export function parseMoov(moov: Buffer): Mp4Track[] {
-  const root = [...children(moov, 0, moov.length)][0];
-  if (root?.type !== 'moov') return [];
-  const tracks: Mp4Track[] = [];
-  for (const trak of children(moov, root.body, root.end)) {
-    if (trak.type !== 'trak') continue;
-    const mdia = child(moov, trak, 'mdia');
-    if (!mdia) continue;
-    const mdhd = child(moov, mdia, 'mdhd');
-    const hdlr = child(moov, mdia, 'hdlr');
-    const stbl = (() => {
-      const minf = child(moov, mdia, 'minf');
-      return minf ? child(moov, minf, 'stbl') : undefined;
-    })();
-    if (!mdhd || !hdlr || !stbl) continue;
-    const v1 = moov[mdhd.body] === 1;
-    const timescale = moov.readUInt32BE(mdhd.body + (v1 ? 20 : 12));
-    const duration = v1 ? Number(moov.readBigUInt64BE(mdhd.body + 24)) : moov.readUInt32BE(mdhd.body + 16);
-    const handler = moov.toString('latin1', hdlr.body + 8, hdlr.body + 12);
-    const stsd = child(moov, stbl, 'stsd');
-    // stsd: version/flags (4) and entry count (4) before the entries.
-    const entry = stsd ? [...children(moov, stsd.body + 8, stsd.end)][0] : undefined;
-    if (!entry || timescale === 0) continue;
-    const e = entry.body;
-    const stts = child(moov, stbl, 'stts');
-    let frameRate: string | null = null;
-    if (stts && moov.readUInt32BE(stts.body + 4) === 1) {
-      const delta = moov.readUInt32BE(stts.body + 12);
-      if (delta > 0) {
-        const g = gcd(timescale, delta);
-        frameRate = `${timescale / g}/${delta / g}`;
-      }
-    }
-    let config: Buffer | null = null;
-    if (handler === 'vide') {
-      // Child boxes of a VisualSampleEntry follow its 78 bytes of fixed fields.
-      for (const c of children(moov, e + 78, entry.end)) {
-        if (CONFIG_BOXES.has(c.type)) config = moov.subarray(c.start, c.end);
-      }
-    } else if (handler === 'soun') {
-      // ...and those of an AudioSampleEntry its 28 bytes; esds holds the real channel layout.
-      for (const c of children(moov, e + 28, entry.end)) {
-        if (c.type === 'esds') config = decoderSpecificInfo(moov.subarray(c.body + 4, c.end));
-      }
-    }
-    tracks.push({
-      handler,
-      timescale,
-      duration,
-      fourcc: entry.type,
-      config,
-      // VisualSampleEntry: 6 reserved + 2 index + 16 predefined, then width, height.
-      width: handler === 'vide' ? moov.readUInt16BE(e + 24) : 0,
-      height: handler === 'vide' ? moov.readUInt16BE(e + 26) : 0,
-      // AudioSampleEntry: 6 reserved + 2 index + 8 reserved, channels, sample size, 4 reserved, rate 16.16.
-      channels: handler === 'soun' ? moov.readUInt16BE(e + 16) : 0,
-      sampleRate: handler === 'soun' ? moov.readUInt32BE(e + 24) >>> 16 : 0,
-      frameRate,
-    });
-  }
-  return tracks;
-}
 
 const fingerprint = (bytes: Buffer) => createHash('sha1').update(bytes).digest('hex').slice(0, 16);
 
 /** ClipInfo from the MP4 header, or null when the file is not a plain MP4 this reader understands. */
 export async function readMp4ClipInfo(path: string): Promise<ClipInfo | null> {
-  const file = await open(path, 'r');
-  try {
-    const { size } = await file.stat();
-    const header = Buffer.alloc(16);
-    let off = 0;
-    while (off + 8 <= size) {
-      const { bytesRead } = await file.read(header, 0, 16, off);
-      if (bytesRead < 8) return null;
-      let boxSize = header.readUInt32BE(0);
-      const type = header.toString('latin1', 4, 8);
-      if (boxSize === 1 && bytesRead >= 16) boxSize = Number(header.readBigUInt64BE(8));
-      else if (boxSize === 0) boxSize = size - off;
-      if (boxSize < 8) return null;
-      if (type === 'moov') {
-        if (boxSize > 64 * 1024 * 1024) return null;
-        const moov = Buffer.alloc(boxSize);
-        await file.read(moov, 0, boxSize, off);
-        return toClipInfo(path, parseMoov(moov));
-      }
-      off += boxSize;
-    }
-    return null;
-  } finally {
-    await file.close();
-  }
+  const tracks = await readMp4Tracks(path);
+  return tracks ? toClipInfo(path, tracks) : null;
 }
 
 function toClipInfo(path: string, tracks: Mp4Track[]): ClipInfo | null {

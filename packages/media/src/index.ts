@@ -1,0 +1,3 @@
+export { type Mp4Track, parseMoov, readMp4Tracks } from './mp4-tracks.ts';
+export { type ProbeResult, probeVideo, readAnimatedWebp, warmUpProbes } from './video-probe.ts';
+export { type FfprobeRun, WarmFfprobe } from './warm-ffprobe.ts';

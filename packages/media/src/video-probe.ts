@@ -1,0 +1,209 @@
+import { execFile } from 'node:child_process';
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { AppError } from '@framesmith/core';
+import { readMp4Tracks } from './mp4-tracks.ts';
+import { type FfprobeRun, WarmFfprobe } from './warm-ffprobe.ts';
+
+export type ProbeResult =
+  | { ok: true; durationSeconds: number; width: number; height: number; codec: string; sizeBytes: number }
+  | { ok: false; reason: 'empty_file' | 'undecodable' | 'no_video_stream' | 'no_duration'; error?: string };
+
+interface FfprobeJson {
+  streams?: {
+    codec_type?: string;
+    codec_name?: string;
+    width?: number;
+    height?: number;
+    duration?: string;
+  }[];
+  format?: { duration?: string; format_name?: string };
+}
+
+/** What the check asks ffprobe: the first video stream, and its first frame decoded. */
+const SHOW_ARGS = [
+  '-v',
+  'error',
+  '-print_format',
+  'json',
+  '-select_streams',
+  'v:0',
+  // Decode the first frame too: a file with a valid header but broken data fails here.
+  '-read_intervals',
+  '%+#1',
+  '-show_entries',
+  'stream=codec_type,codec_name,width,height,duration:format=duration,format_name:frame=width',
+];
+
+const PROBE_TIMEOUT_MS = 30_000;
+const spares = new Map<string, WarmFfprobe>();
+
+function warmPool(ffprobePath: string): WarmFfprobe {
+  let pool = spares.get(ffprobePath);
+  if (!pool) {
+    pool = new WarmFfprobe({ binary: ffprobePath, args: SHOW_ARGS });
+    spares.set(ffprobePath, pool);
+  }
+  return pool;
+}
+
+/** Starts spare ffprobe processes now, so that the first check does not wait for one to load. */
+export function warmUpProbes(ffprobePath = 'ffprobe'): void {
+  warmPool(ffprobePath).warm();
+}
+
+/**
+ * Checks a video file with ffprobe: non-empty, decodable (its first video frame decodes),
+ * a video stream, a duration > 0. A plain MP4 goes to a spare ffprobe that is already loaded,
+ * and its duration is read from its own header (what ffprobe would print; the concat demuxer
+ * that feeds the spare does not report it). Anything else runs ffprobe directly. ffprobe 5/6
+ * cannot decode animated WebP, so such a file is checked by reading its RIFF frames instead.
+ */
+export async function probeVideo(path: string, ffprobePath = 'ffprobe'): Promise<ProbeResult> {
+  const size = (await stat(path)).size;
+  if (size === 0) return { ok: false, reason: 'empty_file' };
+  const tracks = await readMp4Tracks(path).catch(() => null);
+  const mp4Video = tracks?.find((t) => t.handler === 'vide');
+  // A fragmented MP4 has no duration in its header: ffprobe works it out.
+  if (mp4Video && mp4Video.duration > 0) {
+    const run = await warmPool(ffprobePath).probe(path, PROBE_TIMEOUT_MS);
+    if (run) {
+      let json: FfprobeJson;
+      try {
+        json = parseRun(run);
+      } catch (e) {
+        return { ok: false, reason: 'undecodable', error: publicError(e, path) };
+      }
+      const video = json.streams?.find((s) => s.codec_type === 'video');
+      if (!video) return { ok: false, reason: 'no_video_stream' };
+      return {
+        ok: true,
+        durationSeconds: mp4Video.duration / mp4Video.timescale,
+        width: video.width ?? mp4Video.width,
+        height: video.height ?? mp4Video.height,
+        codec: video.codec_name ?? 'unknown',
+        sizeBytes: size,
+      };
+    }
+  }
+  return probeDirectly(path, size, ffprobePath);
+}
+
+// Keep the file name, not where it lives.
+const publicError = (e: unknown, path: string) =>
+  String((e as Error).message ?? e)
+    .replaceAll(path, basename(path))
+    .replaceAll(`file:${basename(path)}`, basename(path));
+
+async function probeDirectly(path: string, size: number, ffprobePath: string): Promise<ProbeResult> {
+  let json: FfprobeJson;
+  try {
+    json = await runFfprobe(ffprobePath, path);
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    const webp = await readAnimatedWebp(path);
+    if (webp) return { ok: true, ...webp, sizeBytes: size };
+    return { ok: false, reason: 'undecodable', error: publicError(e, path) };
+  }
+  const video = json.streams?.find((s) => s.codec_type === 'video');
+  if (!video) return { ok: false, reason: 'no_video_stream' };
+  let duration = Number(json.format?.duration ?? video.duration);
+  if (video.codec_name === 'webp' && !(duration > 0)) {
+    const webp = await readAnimatedWebp(path);
+    if (webp) return { ok: true, ...webp, sizeBytes: size };
+  }
+  if (!Number.isFinite(duration)) duration = 0;
+  if (duration <= 0) return { ok: false, reason: 'no_duration' };
+  return {
+    ok: true,
+    durationSeconds: duration,
+    width: video.width ?? 0,
+    height: video.height ?? 0,
+    codec: video.codec_name ?? 'unknown',
+    sizeBytes: size,
+  };
+}
+
+function runFfprobe(ffprobePath: string, path: string): Promise<FfprobeJson> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      ffprobePath,
+      [...SHOW_ARGS, path],
+      { timeout: PROBE_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && String((err as { syscall?: unknown }).syscall ?? '').startsWith('spawn')) {
+          // It did not start (not installed, not executable): our machine's fault, not the output's.
+          return reject(
+            new AppError('INTERNAL_ERROR', {
+              cause: err,
+              detail: {
+                reason: 'ffprobe_unavailable',
+                errno: String(err.code),
+                exceptionMessage: err.message,
+              },
+            }),
+          );
+        }
+        try {
+          resolve(parseRun({ code: err ? 1 : 0, stdout, stderr, ...(err ? { failure: err.message } : {}) }));
+        } catch (e) {
+          reject(e as Error);
+        }
+      },
+    );
+  });
+}
+
+/** ffprobe's output, or an Error saying why the file is not a decodable video. */
+function parseRun(run: FfprobeRun & { failure?: string }): FfprobeJson {
+  if (run.code !== 0) {
+    throw new Error(run.stderr.trim().split('\n').slice(-2).join(' ') || run.failure || 'ffprobe failed');
+  }
+  const json = JSON.parse(run.stdout) as FfprobeJson & { frames?: unknown[] };
+  if (json.streams?.some((s) => s.codec_type === 'video') && (json.frames?.length ?? 0) === 0) {
+    throw new Error(run.stderr.trim() || 'no decodable video frame');
+  }
+  return json;
+}
+
+/** Reads an animated WebP's canvas size and total frame duration from its RIFF chunks. */
+export async function readAnimatedWebp(
+  path: string,
+): Promise<{ durationSeconds: number; width: number; height: number; codec: string } | null> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const buf = Buffer.alloc(Math.min(size, 64 * 1024 * 1024));
+    await fh.read(buf, 0, buf.length, 0);
+    if (
+      buf.length < 30 ||
+      buf.toString('ascii', 0, 4) !== 'RIFF' ||
+      buf.toString('ascii', 8, 12) !== 'WEBP'
+    ) {
+      return null;
+    }
+    let width = 0;
+    let height = 0;
+    let durationMs = 0;
+    let frames = 0;
+    let offset = 12;
+    while (offset + 8 <= buf.length) {
+      const tag = buf.toString('ascii', offset, offset + 4);
+      const len = buf.readUInt32LE(offset + 4);
+      const data = offset + 8;
+      if (data + len > buf.length) return null; // truncated
+      if (tag === 'VP8X' && len >= 10) {
+        width = buf.readUIntLE(data + 4, 3) + 1;
+        height = buf.readUIntLE(data + 7, 3) + 1;
+      } else if (tag === 'ANMF' && len >= 16) {
+        durationMs += buf.readUIntLE(data + 12, 3);
+        frames++;
+      }
+      offset = data + len + (len % 2);
+    }
+    if (frames === 0 || durationMs <= 0) return null;
+    return { durationSeconds: durationMs / 1000, width, height, codec: 'webp' };
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,141 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+
+/**
+ * ffprobe processes started ahead of need. ffprobe spends ~90 ms here loading ~200 shared
+ * libraries before it reads a byte; a spare has done that and waits for its input. The input
+ * is ffmpeg's concat demuxer reading a one-line list from stdin, so the file is named only
+ * when a check needs it, and the file itself is opened by path (seekable, as a direct probe).
+ * Taking a spare starts the next one. When our process ends, the spares' stdin closes and they
+ * exit: none is left behind.
+ */
+
+export interface FfprobeRun {
+  /** null when the process was killed (timeout). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Set when the process could not start at all (ENOENT, EACCES). */
+  spawnError?: NodeJS.ErrnoException;
+}
+
+interface Spare {
+  child: ChildProcessWithoutNullStreams;
+  result: Promise<FfprobeRun>;
+  exited: boolean;
+}
+
+const STDOUT_LIMIT = 4 * 1024 * 1024;
+const STDERR_KEEP = 8000;
+
+/** A list line for the concat demuxer: `file:` keeps the path from being read relative to `pipe:`. */
+export function concatScript(path: string): string | null {
+  if (/[\n\r\0]/.test(path)) return null;
+  return `ffconcat version 1.0\nfile 'file:${path.replaceAll("'", "'\\''")}'\n`;
+}
+
+export class WarmFfprobe {
+  readonly #binary: string;
+  readonly #args: readonly string[];
+  readonly #spares: number;
+  #ready: Spare[] = [];
+  #closed = false;
+  /** Set after a spare failed to start: no more spares are started, callers run ffprobe cold. */
+  #broken = false;
+
+  /** `args` select what to show; the input options are added here. */
+  constructor(options: { binary: string; args: readonly string[]; spares?: number }) {
+    this.#binary = options.binary;
+    this.#args = [
+      ...options.args,
+      '-f',
+      'concat',
+      '-safe',
+      '0',
+      '-protocol_whitelist',
+      'file,pipe',
+      '-i',
+      'pipe:0',
+    ];
+    this.#spares = options.spares ?? 2;
+  }
+
+  /** Starts the spares now, so the first check does not pay for the start. */
+  warm(): void {
+    this.#fill();
+  }
+
+  /** Probes `path` with a spare; null when no spare can be had (then run ffprobe directly). */
+  async probe(path: string, timeoutMs: number): Promise<FfprobeRun | null> {
+    const script = concatScript(path);
+    if (!script || this.#closed || this.#broken) return null;
+    this.#fill();
+    const spare = this.#take();
+    this.#fill();
+    if (!spare) return null;
+    const { child } = spare;
+    child.ref();
+    for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as Socket).ref?.();
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdin.on('error', () => {}); // EPIPE when it died first: its exit code tells.
+    child.stdin.end(script);
+    try {
+      const run = await spare.result;
+      return run.spawnError ? null : run;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const s of this.#ready.splice(0)) s.child.kill('SIGKILL');
+  }
+
+  #take(): Spare | undefined {
+    let spare = this.#ready.shift();
+    while (spare?.exited) spare = this.#ready.shift();
+    return spare;
+  }
+
+  #fill(): void {
+    this.#ready = this.#ready.filter((s) => !s.exited);
+    while (!this.#closed && !this.#broken && this.#ready.length < this.#spares) {
+      this.#ready.push(this.#start());
+    }
+  }
+
+  #start(): Spare {
+    const child = spawn(this.#binary, this.#args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A waiting spare must not keep the process alive; probe() refs it while in use.
+    child.unref();
+    for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as Socket).unref?.();
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => {
+      outBytes += b.length;
+      if (outBytes <= STDOUT_LIMIT) out.push(b);
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      err = (err + b.toString('utf8')).slice(-STDERR_KEEP);
+    });
+    const spare: Spare = {
+      child,
+      exited: false,
+      result: Promise.resolve({ code: null, stdout: '', stderr: '' }),
+    };
+    spare.result = new Promise((resolve) => {
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        spare.exited = true;
+        if (e.syscall?.startsWith('spawn')) this.#broken = true;
+        resolve({ code: null, stdout: '', stderr: err, spawnError: e });
+      });
+      child.on('close', (code) => {
+        spare.exited = true;
+        resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: err.trim() });
+      });
+    });
+    return spare;
+  }
+}
