@@ -35,6 +35,7 @@ const G = Number(arg('g', '500'));
 const MAKESPAN_G = Number(arg('makespan-g', '2000'));
 const BACKENDS = Number(arg('backends', '4'));
 const CLIPS = Number(arg('clips', '50'));
+// `composition` includes the re-encode (~40 s); `copy` is the stream-copy half alone.
 const ONLY = arg('only', 'overhead,makespan,composition').split(',');
 const PARAMS = { width: 64, height: 64, frames: 6, fps: 12 };
 
@@ -246,7 +247,7 @@ function median(xs: number[]) {
   return percentile(xs, 50);
 }
 
-async function composition() {
+async function composition(withReencode: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'framesmith-bench-clips-'));
   try {
     const clipDir = join(dir, 'clips');
@@ -281,43 +282,63 @@ async function composition() {
       paths.push(p);
     }
     const bytes = readdirSync(clipDir).reduce((s, f) => s + statSync(join(clipDir, f)).size, 0);
-    const runs = 3;
-    const time = async (fn: () => Promise<unknown> | unknown) => {
-      const t: number[] = [];
-      for (let r = 0; r < runs; r++) {
-        const t0 = now();
-        await fn();
-        t.push(now() - t0);
-      }
-      return median(t);
-    };
-    const cp = await time(() => {
-      rmSync(join(dir, 'cp-out'), { recursive: true, force: true });
-      spawnSync('cp', ['-r', clipDir, join(dir, 'cp-out')]);
-    });
-    const catOut = join(dir, 'cat.bin');
-    const cat = await time(() => spawnSync('sh', ['-c', `cat ${clipDir}/*.mp4 > ${catOut}`]));
+    const runs = 7;
     const out = join(dir, 'out.mp4');
-    const copy = await time(() =>
-      composeClips({ clipPaths: paths, format: {}, crossfadeSeconds: 0, outPath: out }),
-    );
     const list = join(dir, 'list.txt');
     execFileSync('sh', ['-c', `cat > ${list} <<'L'\n${concatList(paths)}L`]);
-    const joinOnly = await time(() => concatMp4(paths, join(dir, 'join-only.mp4')));
-    const ffmpegConcat = await time(() => runFfmpeg(streamCopyArgs(list, join(dir, 'concat-only.mp4'))));
-    const reencodeT0 = now();
-    const re = await composeClips({
-      clipPaths: paths,
-      format: { width: 832, height: 480, fps: 16 },
-      crossfadeSeconds: 0.5,
-      outPath: join(dir, 'reencoded.mp4'),
-    });
-    const reencode = now() - reencodeT0;
+    // Each contender writes its own output. Runs take turns, and each starts from the same
+    // state: the previous output removed and the disk's write-back done (sync), untimed, so
+    // that neither deleting 150 MB nor flushing the last run's writes is counted.
+    const contenders: Record<string, { output: string; run: () => unknown }> = {
+      cp: { output: join(dir, 'cp-out'), run: () => spawnSync('cp', ['-r', clipDir, join(dir, 'cp-out')]) },
+      cat: {
+        output: join(dir, 'cat.bin'),
+        run: () => spawnSync('sh', ['-c', `cat ${clipDir}/*.mp4 > ${join(dir, 'cat.bin')}`]),
+      },
+      compose: {
+        output: out,
+        run: () => composeClips({ clipPaths: paths, format: {}, crossfadeSeconds: 0, outPath: out }),
+      },
+      join: { output: join(dir, 'join-only.mp4'), run: () => concatMp4(paths, join(dir, 'join-only.mp4')) },
+      ffmpegConcat: {
+        output: join(dir, 'concat-only.mp4'),
+        run: () => runFfmpeg(streamCopyArgs(list, join(dir, 'concat-only.mp4'))),
+      },
+    };
+    const times = new Map<string, number[]>(Object.keys(contenders).map((k) => [k, []]));
+    const names = Object.keys(contenders);
+    for (let r = 0; r < runs; r++) {
+      // The order turns each run, so that none always follows the same neighbour.
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(i + r) % names.length]!;
+        const c = contenders[name]!;
+        rmSync(c.output, { recursive: true, force: true });
+        spawnSync('sync');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const t0 = now();
+        await c.run();
+        times.get(name)!.push(now() - t0);
+      }
+    }
+    const [cp, cat, copy, joinOnly, ffmpegConcat] = ['cp', 'cat', 'compose', 'join', 'ffmpegConcat'].map(
+      (k) => median(times.get(k)!),
+    ) as [number, number, number, number, number];
+    let reencoded = 're-encode not run (--only=copy)';
+    if (withReencode) {
+      const reencodeT0 = now();
+      const re = await composeClips({
+        clipPaths: paths,
+        format: { width: 832, height: 480, fps: 16 },
+        crossfadeSeconds: 0.5,
+        outPath: join(dir, 'reencoded.mp4'),
+      });
+      reencoded = `re-encode with 0.5 s crossfades ${((now() - reencodeT0) / 1000).toFixed(1)} s (${re.durationSeconds.toFixed(1)} s of video)`;
+    }
     report(
       `composition of ${CLIPS} clips (832×480, 16 fps, 5 s; ${(bytes / 1e6).toFixed(1)} MB): ` +
         `stream copy ${ms(copy)} (read each clip's header, join, check with ffprobe; median of ${runs}), ` +
         `of which the join ${ms(joinOnly)} (ffmpeg's concat demuxer on the same clips: ${ms(ffmpegConcat)}); ` +
-        `re-encode with 0.5 s crossfades ${(reencode / 1000).toFixed(1)} s (${re.durationSeconds.toFixed(1)} s of video); ` +
+        `${reencoded}; ` +
         `cp of the same bytes ${ms(cp)} (cat into one file ${ms(cat)}): stream copy runs at ${((cp / copy) * 100).toFixed(0)} % of cp's speed ` +
         `(the join alone ${((cp / joinOnly) * 100).toFixed(0)} %; target ≥ 80 %)`,
     );
@@ -333,6 +354,6 @@ for (const kind of DBS) {
   if (ONLY.includes('overhead')) await overhead(kind);
   if (ONLY.includes('makespan')) await makespan(kind);
 }
-if (ONLY.includes('composition')) await composition();
+if (ONLY.includes('composition') || ONLY.includes('copy')) await composition(ONLY.includes('composition'));
 console.log(`\n${lines.join('\n')}`);
 process.exit(0);

