@@ -385,15 +385,20 @@ export async function executePrompt(
       if (isSampler) {
         const steps = host.steps;
         const stepMs = host.generationMs / steps;
+        // Steps keep to a schedule, as a GPU's would: a timer firing late shortens the next wait
+        // instead of adding up over the steps. Time spent in injected faults moves the schedule.
+        let due = performance.now();
         for (let k = 0; k < steps; k++) {
+          const faultsFrom = performance.now();
           for (const f of nodeFaults) if (faultStep(f, steps) === k) await fire(f, nodeId);
+          due += performance.now() - faultsFrom + stepMs;
           for (const f of socketFaults) {
             if (faultStep(f, steps) !== k || clientId === null) continue;
             host.log(`fault ${f.kind} fires on the socket of ${clientId}`);
             if (f.kind === 'ws_drop') hub.drop(clientId);
             else hub.silence(clientId);
           }
-          await control.sleep(stepMs);
+          await control.sleep(Math.max(0, due - performance.now()));
           check();
           progress.set(nodeId, { value: k + 1, max: steps, state: 'running' });
           hub.send('progress', { value: k + 1, max: steps, prompt_id: promptId, node: nodeId }, clientId);

@@ -11,7 +11,7 @@ import type {
   ObjectInfo,
   WsMessage,
 } from './comfy-types.ts';
-import { collectMediaOutputs } from './media-outputs.ts';
+import { collectMediaOutputs, type MediaOutput } from './media-outputs.ts';
 import { outputNodeTypes, preflight } from './preflight.ts';
 import { jitteredBackoffMs } from './resilience.ts';
 import { checkGraph } from './templating.ts';
@@ -95,6 +95,19 @@ export interface GenerationResult {
   };
 }
 
+type CheckedOutput = GenerationOutput & { fetchedAt: number };
+
+/** Which output this is: the same file of the same node, wherever it was named. */
+const outputKey = (v: MediaOutput) =>
+  `${v.nodeId}\u0000${v.ref.type}\u0000${v.ref.subfolder}\u0000${v.ref.filename}`;
+
+/** A file name for an output in the attempt's directory, not among `used`. */
+function uniqueName(v: MediaOutput, used: ReadonlySet<string>): string {
+  let name = safeFileName(`${v.nodeId}-${basename(v.ref.filename)}`);
+  for (let i = 1; used.has(name); i++) name = safeFileName(`${v.nodeId}-${i}-${basename(v.ref.filename)}`);
+  return name;
+}
+
 type Located =
   | { state: 'running' }
   | { state: 'pending'; position: number }
@@ -145,6 +158,8 @@ class GenerationRun {
   #queuePosition: number | undefined;
   #cancelling = false;
   #trace = { resumed: false, submits: 0, reconciliations: 0, socketDrops: 0 };
+  /** Outputs announced by `executed`, fetched and checked while history is still being asked for. */
+  readonly #early = new Map<string, { name: string; checked: Promise<CheckedOutput> }>();
 
   constructor(client: ComfyClient, req: GenerationRequest) {
     this.#client = client;
@@ -345,6 +360,10 @@ class GenerationRun {
         });
         break;
       }
+      case 'executed':
+        this.#markStarted();
+        this.#fetchEarly(data as { node?: unknown; output?: unknown });
+        break;
       case 'execution_success':
         // History is written just after; `executing` with node null normally follows at once.
         this.#later(250, () => void this.#fetchFinished('websocket'));
@@ -566,51 +585,78 @@ class GenerationRun {
     const { videos, other } = collectMediaOutputs(entry.outputs);
     if (videos.length === 0) throw classifyAsError({ kind: 'no_output', produced: other }, this.#context());
     await mkdir(this.#req.outputDir, { recursive: true });
-    const used = new Set<string>();
-    const targets = videos.map((v) => {
-      let name = safeFileName(`${v.nodeId}-${basename(v.ref.filename)}`);
-      for (let i = 1; used.has(name); i++)
-        name = safeFileName(`${v.nodeId}-${i}-${basename(v.ref.filename)}`);
+    // Outputs fetched and checked since `executed` are taken as they are. The history entry
+    // decides which outputs count: one that `executed` never named is fetched now.
+    const used = new Set([...this.#early.values()].map((e) => e.name));
+    const checks = videos.map((v) => {
+      const early = this.#early.get(outputKey(v));
+      if (early) {
+        // A failed early fetch (not a failed check) is tried once more, now that it has finished.
+        return early.checked.catch((e: unknown) => {
+          if (e instanceof AppError && e.code === 'COMFYUI_OUTPUT_ERROR') throw e;
+          return this.#fetchAndCheck(v, join(this.#req.outputDir, early.name));
+        });
+      }
+      const name = uniqueName(v, used);
       used.add(name);
-      return { v, path: join(this.#req.outputDir, name), name };
+      return this.#fetchAndCheck(v, join(this.#req.outputDir, name));
     });
-    await Promise.all(
-      targets.map((t) => this.#client.viewToFile(t.v.ref, t.path, { signal: this.#req.signal })),
-    );
-    const fetchedAt = now();
-    const outputs = await Promise.all(
-      targets.map(async (t) => {
-        const probe = await probeVideo(t.path, this.#req.tuning?.ffprobePath);
-        if (!probe.ok) {
-          throw classifyAsError(
-            {
-              kind: 'output_invalid',
-              filename: t.v.ref.filename,
-              reason: probe.reason,
-              probeError: probe.error,
-            },
-            this.#context(),
-          );
-        }
-        return {
-          path: t.path,
-          filename: t.name,
-          durationSeconds: probe.durationSeconds,
-          width: probe.width,
-          height: probe.height,
-          codec: probe.codec,
-          sizeBytes: probe.sizeBytes,
-        };
-      }),
-    );
+    const checked = await Promise.all(checks);
     const startedAt = this.#startedAt ?? this.#submittedAt;
     return {
       promptId: this.#id,
       backend: this.#client.name,
-      outputs,
+      outputs: checked.map(({ fetchedAt: _, ...o }) => o),
       queueMs: Math.max(0, Math.round(startedAt - this.#submittedAt)),
       executionMs: Math.max(0, Math.round(finishedAt - startedAt)),
-      trace: { ...this.#trace, completedVia: via, finishedAt, fetchedAt, checkedAt: now() },
+      trace: {
+        ...this.#trace,
+        completedVia: via,
+        finishedAt,
+        fetchedAt: Math.max(...checked.map((o) => o.fetchedAt)),
+        checkedAt: now(),
+      },
+    };
+  }
+
+  /** On `executed`: fetch and check the node's videos while the prompt is finishing. */
+  #fetchEarly(data: { node?: unknown; output?: unknown }): void {
+    if (typeof data.node !== 'string' || !data.output || typeof data.output !== 'object') return;
+    const { videos } = collectMediaOutputs({ [data.node]: data.output } as HistoryEntry['outputs']);
+    const taken = new Set([...this.#early.values()].map((e) => e.name));
+    for (const v of videos) {
+      const key = outputKey(v);
+      if (this.#early.has(key)) continue;
+      const name = uniqueName(v, taken);
+      taken.add(name);
+      const checked = mkdir(this.#req.outputDir, { recursive: true }).then(() =>
+        this.#fetchAndCheck(v, join(this.#req.outputDir, name)),
+      );
+      checked.catch(() => {}); // awaited by #collect, or dropped with the run
+      this.#early.set(key, { name, checked });
+    }
+  }
+
+  /** One output through /view into `path`, then the ffprobe check; COMFYUI_OUTPUT_ERROR when it is no usable video. */
+  async #fetchAndCheck(v: MediaOutput, path: string): Promise<CheckedOutput> {
+    await this.#client.viewToFile(v.ref, path, { signal: this.#req.signal });
+    const fetchedAt = now();
+    const probe = await probeVideo(path, this.#req.tuning?.ffprobePath);
+    if (!probe.ok) {
+      throw classifyAsError(
+        { kind: 'output_invalid', filename: v.ref.filename, reason: probe.reason, probeError: probe.error },
+        this.#context(),
+      );
+    }
+    return {
+      path,
+      filename: basename(path),
+      durationSeconds: probe.durationSeconds,
+      width: probe.width,
+      height: probe.height,
+      codec: probe.codec,
+      sizeBytes: probe.sizeBytes,
+      fetchedAt,
     };
   }
 

@@ -48,6 +48,9 @@ export class WarmFfprobe {
     this.#binary = options.binary;
     this.#args = [
       ...options.args,
+      // The concat demuxer has already probed the file it opens (decoding its first frame);
+      // probing its own output again would decode that frame a second time.
+      '-nofind_stream_info',
       '-f',
       'concat',
       '-safe',
@@ -69,21 +72,29 @@ export class WarmFfprobe {
   async probe(path: string, timeoutMs: number): Promise<FfprobeRun | null> {
     const script = concatScript(path);
     if (!script || this.#closed || this.#broken) return null;
-    this.#fill();
-    const spare = this.#take();
-    this.#fill();
-    if (!spare) return null;
+    // No spare ready (the first check, or several at once): one started now still beats a
+    // direct run only by little, but keeps a single code path.
+    const spare = this.#take() ?? this.#start();
     const { child } = spare;
     child.ref();
     for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as Socket).ref?.();
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.stdin.on('error', () => {}); // EPIPE when it died first: its exit code tells.
     child.stdin.end(script);
     try {
       const run = await spare.result;
-      return run.spawnError ? null : run;
+      // Killed by someone else (it died waiting, unnoticed yet): no verdict on the file.
+      if (run.spawnError || (run.code === null && !timedOut)) return null;
+      return run;
     } finally {
       clearTimeout(timer);
+      // Replacements start after the check, not during it: loading a new ffprobe takes a
+      // core for ~90 ms, which would slow the very check it is meant to speed up.
+      this.#fill();
     }
   }
 
