@@ -168,11 +168,12 @@ async function overhead(kind: TestDbKind) {
           logs.map((l) => l.queueMs),
         )}, ` +
         `${part(
-          'fetch',
+          // Negative when the fetch began on `executed`, before the finished history entry was in hand.
+          'finish known → output fetched',
           logs.map((l) => l.afterFinishMs.fetch),
         )}, ` +
         `${part(
-          'ffprobe output check',
+          'fetched → checked (ffprobe)',
           logs.map((l) => l.afterFinishMs.check),
         )}`,
     );
