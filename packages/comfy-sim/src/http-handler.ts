@@ -31,7 +31,14 @@ const crash: Reply = { kind: 'text', status: 500, text: AIOHTTP_500, close: true
 
 class TooLarge extends Error {}
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/** Bodies read ahead of handling (see 'slow'), so the handler finds them after the client left. */
+const readAhead = new WeakMap<IncomingMessage, Promise<Buffer>>();
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return readAhead.get(req) ?? readAll(req);
+}
+
+async function readAll(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -89,7 +96,14 @@ export function createRequestHandler(core: SimCore, hooks: HandlerHooks) {
       return;
     }
     const slow = core.faults.drawOne(['slow'], {}, (f) => !f.route || route.startsWith(f.route));
-    if (slow) await new Promise((resolve) => setTimeout(resolve, slow.ms ?? 1000));
+    if (slow) {
+      // aiohttp reads the request, then the handler takes its time (a slow validation) and runs
+      // to its end even when the client has given up waiting: a prompt can land after a timeout.
+      const body = readAll(req);
+      body.catch(() => {});
+      readAhead.set(req, body);
+      await new Promise((resolve) => setTimeout(resolve, slow.ms ?? 1000));
+    }
     // A handler that raised (or a proxy in front of a restarting server): aiohttp's plain-text 500.
     if (core.faults.drawOne(['http_500'], {}, (f) => !f.route || route.startsWith(f.route))) {
       req.resume();

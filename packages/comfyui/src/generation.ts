@@ -152,6 +152,12 @@ class GenerationRun {
   #unreachableAttempt = 0;
   #reconciling = false;
   #reconcileAgain = false;
+  /**
+   * Set once the prompt is known to be on the backend (submitted or found). Before that, a look
+   * at /queue and /history proves nothing: a send may still be landing. Reconciling waits.
+   */
+  #following = false;
+  #reconcileDeferred = false;
   #timers = new Set<NodeJS.Timeout>();
   #deadline: NodeJS.Timeout | null = null;
   #queueDeadline: NodeJS.Timeout | null = null;
@@ -233,6 +239,16 @@ class GenerationRun {
     return entry ? { state: 'done', entry } : null;
   }
 
+  /** Looks for the prompt on the backend, again and again with backoff, until found or `windowMs` has passed. */
+  async #lookFor(windowMs: number): Promise<Located | null> {
+    const until = now() + windowMs;
+    for (let i = 0; ; i++) {
+      await sleep(jitteredBackoffMs(i, this.#client.retryBaseDelayMs / 10, 1000), this.#req.signal);
+      const found = await this.#locate();
+      if (found || now() >= until) return found;
+    }
+  }
+
   async #submitUnlessPresent(): Promise<Located | null> {
     const existing = await this.#locate();
     if (existing) {
@@ -257,12 +273,11 @@ class GenerationRun {
         return null;
       } catch (e) {
         if (!isTransient(e) || attempt >= attempts) throw e;
-        // The send may have landed: look before sending again, never queue twice.
-        await sleep(
-          jitteredBackoffMs(attempt - 1, this.#client.retryBaseDelayMs / 10, 1000),
-          this.#req.signal,
-        );
-        const found = await this.#locate();
+        // The send may have landed, or may still be in validation on a slow server: look for it
+        // for up to one more request timeout before sending again, never queue twice. A refused
+        // connection carried nothing, so one look is enough.
+        const refused = e instanceof AppError && e.detail.errno === 'ECONNREFUSED';
+        const found = await this.#lookFor(refused ? 0 : this.#client.requestTimeoutMs);
         if (found) return found;
         this.#client.logger.warn(
           { backend: this.#client.name, promptId: this.#id, attempt },
@@ -313,6 +328,8 @@ class GenerationRun {
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
     promise.finally(() => signal?.removeEventListener('abort', onAbort)).catch(() => {});
+    this.#following = true;
+    if (this.#reconcileDeferred) this.#reconcileSoon(0);
     if (start?.state === 'done') this.#finishFromHistory(start.entry, 'poll');
     else if (start?.state === 'running') this.#markStarted();
     else {
@@ -472,6 +489,10 @@ class GenerationRun {
 
   async #reconcile(): Promise<void> {
     if (this.#settled) return;
+    if (!this.#following) {
+      this.#reconcileDeferred = true;
+      return;
+    }
     if (this.#reconciling) {
       this.#reconcileAgain = true;
       return;

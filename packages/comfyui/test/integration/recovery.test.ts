@@ -118,6 +118,20 @@ describe('recovery against the simulator', () => {
     assert.ok(Number(e.detail.downForMs) >= 1500, `down for ${e.detail.downForMs} ms`);
   });
 
+  test('a submit still in validation when the request times out is waited for, not sent again', async () => {
+    // A server slow to validate queues the first send after the client gave up on it (700 ms
+    // against a 400 ms timeout). One quick look would miss it and send a second copy.
+    await sim.setFaults([{ kind: 'slow', route: '/prompt', ms: 700, count: 1 }]);
+    const quick = makeClient(sim.url, { requestTimeoutMs: 400, name: 'slow-validation' });
+    const before = sim.stats().submitted;
+    const r = await runGeneration(quick, out.request());
+    await new Promise((resolve) => setTimeout(resolve, 800)); // any second copy has landed by now
+    assert.equal(r.outputs.length, 1);
+    assert.equal(r.trace.submits, 1, 'sent once');
+    assert.equal(sim.stats().submitted - before, 1, 'queued once');
+    quick.close();
+  });
+
   test('a lost POST /prompt response is reconciled, never queued twice', async () => {
     // The server queues the prompt but never answers: the client times out, finds it in /queue, follows it.
     await sim.setFaults([{ kind: 'hang', route: '/prompt', process: true, count: 1 }]);
