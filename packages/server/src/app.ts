@@ -42,14 +42,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', () => projectViews.close());
   // A write answers only once its own change notices have reached the project view cache, so the
   // next GET /api/projects/:id shows it, whichever route made it (core or a teammate's plugin).
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (!READ_METHODS.has(request.method) && reply.statusCode < 400) await projectViews.sync();
-    return payload;
+  // Callback-style hooks: reads, the hot path, pass through without making a promise.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (READ_METHODS.has(request.method) || reply.statusCode >= 400) return done(null, payload);
+    projectViews.sync().then(
+      () => done(null, payload),
+      (e: Error) => done(e),
+    );
   });
-  app.addHook('preValidation', async (request) => {
-    if (request.body === undefined || request.body === null) return;
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.body === undefined || request.body === null) return done();
     const problem = findBodyProblem(request.body);
-    if (problem) throw invalid(problem.path.join('.') || 'body', problem.message);
+    done(problem ? invalid(problem.path.join('.') || 'body', problem.message) : undefined);
   });
 
   const web = registerWeb(app, deps.webDir);

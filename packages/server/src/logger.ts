@@ -123,9 +123,9 @@ export function requestIdOptions() {
  */
 export function requestIdHeader(): FastifyPluginAsync<never> {
   const plugin: FastifyPluginAsync<never> = async (app) => {
-    app.addHook('onSend', async (req, reply, payload) => {
+    app.addHook('onSend', (req, reply, payload, done) => {
       reply.header('x-request-id', req.id);
-      return payload;
+      done(null, payload);
     });
   };
   (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;

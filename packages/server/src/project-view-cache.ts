@@ -82,6 +82,13 @@ export class ProjectViewCache {
   }
 
   /** The cached view, or one freshly loaded (concurrent misses share one load). */
+  /** The cached view if it is fresh, without waiting for anything; else undefined (then `get`). */
+  peek(projectId: string): CachedView | undefined {
+    if (this.#ttlMs <= 0) return undefined;
+    const entry = this.#entries.get(projectId);
+    return entry && this.#now() - entry.storedAt < this.#ttlMs ? entry : undefined;
+  }
+
   async get(projectId: string, load: () => Promise<unknown>): Promise<CachedView> {
     if (this.#ttlMs <= 0) return toCachedView(await load());
     const entry = this.#entries.get(projectId);

@@ -64,7 +64,8 @@ export const projectRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
     async (req, reply) => {
       const { id } = req.params;
       // Served from the project view cache: the hottest read, polled by every open timeline.
-      const view = await app.projectViews.get(id, () => getProjectWithSegments(db, id));
+      const view =
+        app.projectViews.peek(id) ?? (await app.projectViews.get(id, () => getProjectWithSegments(db, id)));
       // Browsers take gzip: a 100-segment view shrinks about tenfold, compressed once per change.
       const gzip = acceptsGzip(req.headers['accept-encoding']);
       const { body, etag } = gzip ? await view.gzipped() : view;
