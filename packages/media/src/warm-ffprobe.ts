@@ -74,7 +74,8 @@ export class WarmFfprobe {
     if (!script || this.#closed || this.#broken) return null;
     // No spare ready (the first check, or several at once): one started now still beats a
     // direct run only by little, but keeps a single code path.
-    const spare = this.#take() ?? this.#start();
+    const spare = this.#take() ?? this.#tryStart();
+    if (!spare) return null;
     const { child } = spare;
     child.ref();
     for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as Socket).ref?.();
@@ -112,7 +113,18 @@ export class WarmFfprobe {
   #fill(): void {
     this.#ready = this.#ready.filter((s) => !s.exited);
     while (!this.#closed && !this.#broken && this.#ready.length < this.#spares) {
-      this.#ready.push(this.#start());
+      const spare = this.#tryStart();
+      if (!spare) return;
+      this.#ready.push(spare);
+    }
+  }
+
+  /** A new spare, or null when the system refuses a process now (EAGAIN, EMFILE: spawn throws). */
+  #tryStart(): Spare | null {
+    try {
+      return this.#start();
+    } catch {
+      return null;
     }
   }
 
