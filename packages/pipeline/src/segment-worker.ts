@@ -69,6 +69,13 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     let lease: Lease | null = null;
     let outputDir: string | null = null;
     try {
+      // What to send is read while the claim is announced: independent reads, one wait.
+      const specRead = (async () => {
+        const project = await findProjectRow(db, segment.projectId);
+        const settings: ProjectSettings = project?.settings ?? {};
+        return loadClipSpec(db, segment, settings);
+      })();
+      specRead.catch(() => {}); // awaited below; a failure there is this attempt's failure
       if (claim.kind === 'fresh') {
         await publishSegment(ctx.database, segment, undefined, ctx.logger);
         if (segment.renderJobId) {
@@ -81,15 +88,15 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
           'resuming a generation after a worker stopped',
         );
       }
-      const project = await findProjectRow(db, segment.projectId);
-      const settings: ProjectSettings = project?.settings ?? {};
-      const spec = await loadClipSpec(db, segment, settings);
+      const spec = await specRead;
       lease = resumeLease(deps.pool, claim.kind === 'resume' ? attempt.backend : null);
       lease ??= await deps.pool.acquire({ signal: abort.signal, requirements: { graph: spec.prompt } });
       run.backend = lease.name;
-      const withBackend = await updateGeneratingSegment(db, segment.id, promptId, { backend: lease.name });
+      const [withBackend] = await Promise.all([
+        updateGeneratingSegment(db, segment.id, promptId, { backend: lease.name }),
+        setAttemptBackend(db, attempt.id, lease.name),
+      ]);
       if (!withBackend) throw new SegmentCancelled();
-      await setAttemptBackend(db, attempt.id, lease.name);
       await publishSegment(ctx.database, withBackend, undefined, ctx.logger);
 
       const progress = progressWriter(ctx, segment.id, promptId, progressIntervalMs, () => {
