@@ -271,6 +271,9 @@ export async function executePrompt(
   const cached = new Set(cachedIds);
   const ran = new Map<string, Record<string, unknown> | null>();
 
+  const startedAt = performance.now();
+  /** Time the injected faults took before the sampler: it moves the sampler's schedule. */
+  let faultMsBeforeSampler = 0;
   addMessage('execution_start', { prompt_id: promptId }, false);
   addMessage('execution_cached', { nodes: cachedIds, prompt_id: promptId }, false);
 
@@ -379,15 +382,21 @@ export async function executePrompt(
       const nodeFaults = terminal.filter((f) => targetOf(f) === nodeId);
       const isSampler = plan.samplers[0] === nodeId;
       if (!isSampler) {
+        const faultsFrom = performance.now();
         for (const f of nodeFaults) await fire(f, nodeId);
+        if (!plan.samplers.length || !executed.has(plan.samplers[0]!)) {
+          faultMsBeforeSampler += performance.now() - faultsFrom;
+        }
         check();
       }
       if (isSampler) {
         const steps = host.steps;
         const stepMs = host.generationMs / steps;
-        // Steps keep to a schedule, as a GPU's would: a timer firing late shortens the next wait
-        // instead of adding up over the steps. Time spent in injected faults moves the schedule.
-        let due = performance.now();
+        // Steps keep to a schedule that ends `generationMs` after execution started, as a GPU
+        // prompt would: this host's own bookkeeping before the sampler (spawning the render,
+        // a busy event loop) and timers firing late are absorbed instead of adding up. Time
+        // spent in injected faults moves the schedule.
+        let due = Math.min(performance.now(), startedAt + faultMsBeforeSampler);
         for (let k = 0; k < steps; k++) {
           const faultsFrom = performance.now();
           for (const f of nodeFaults) if (faultStep(f, steps) === k) await fire(f, nodeId);
