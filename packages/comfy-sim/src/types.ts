@@ -87,7 +87,7 @@ export interface SimOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Simulated GPU time per prompt, spread over the sampler's steps. Default 1500. */
+  /** Simulated GPU time per prompt (execution_start → execution_success), spread over the sampler's steps. Default 1500. */
   generationMs?: number;
   /** Progress steps reported by the sampler. Default 10. */
   steps?: number;
