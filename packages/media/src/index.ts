@@ -1,3 +1,9 @@
-export { type Mp4Track, parseMoov, readMp4Tracks } from './mp4-tracks.ts';
+export {
+  type Mp4Track,
+  parseMoov,
+  readMp4Tracks,
+  readTopLevelBoxes,
+  type TopLevelBox,
+} from './mp4-tracks.ts';
 export { type ProbeResult, probeVideo, readAnimatedWebp, warmUpProbes } from './video-probe.ts';
 export { type FfprobeRun, WarmFfprobe } from './warm-ffprobe.ts';

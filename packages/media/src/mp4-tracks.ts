@@ -156,31 +156,63 @@ export function parseMoov(moov: Buffer): Mp4Track[] {
   return tracks;
 }
 
-/** The tracks of a plain (unfragmented) MP4, or null when the file is not one this reader understands. */
-export async function readMp4Tracks(path: string): Promise<Mp4Track[] | null> {
+/** One top-level box of an MP4 file: where it is, and its bytes when they were asked for. */
+export interface TopLevelBox {
+  type: string;
+  start: number;
+  headerSize: number;
+  size: number;
+  bytes?: Buffer;
+}
+
+const MAX_READ_BOX = 64 * 1024 * 1024;
+
+/**
+ * Walks an MP4's top-level boxes, reading the whole of those named in `read`. Stops after the
+ * box named `stopAfter`, if given (the rest of the file may still be being written). Null when
+ * a box header is malformed or runs past the end of the file, or a box to read is over 64 MB.
+ */
+export async function readTopLevelBoxes(
+  path: string,
+  read: readonly string[],
+  stopAfter?: string,
+): Promise<{ fileSize: number; boxes: TopLevelBox[] } | null> {
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
     const header = Buffer.alloc(16);
-    let off = 0;
-    while (off + 8 <= size) {
+    const boxes: TopLevelBox[] = [];
+    for (let off = 0; off + 8 <= size; ) {
       const { bytesRead } = await file.read(header, 0, 16, off);
       if (bytesRead < 8) return null;
       let boxSize = header.readUInt32BE(0);
       const type = header.toString('latin1', 4, 8);
-      if (boxSize === 1 && bytesRead >= 16) boxSize = Number(header.readBigUInt64BE(8));
-      else if (boxSize === 0) boxSize = size - off;
-      if (boxSize < 8) return null;
-      if (type === 'moov') {
-        if (boxSize > 64 * 1024 * 1024) return null;
-        const moov = Buffer.alloc(boxSize);
-        await file.read(moov, 0, boxSize, off);
-        return parseMoov(moov);
+      let headerSize = 8;
+      if (boxSize === 1) {
+        if (bytesRead < 16) return null;
+        boxSize = Number(header.readBigUInt64BE(8));
+        headerSize = 16;
+      } else if (boxSize === 0) boxSize = size - off;
+      if (boxSize < headerSize || off + boxSize > size) return null;
+      const box: TopLevelBox = { type, start: off, headerSize, size: boxSize };
+      if (read.includes(type)) {
+        if (boxSize > MAX_READ_BOX) return null;
+        box.bytes = Buffer.alloc(boxSize);
+        await file.read(box.bytes, 0, boxSize, off);
       }
+      boxes.push(box);
+      if (type === stopAfter) break;
       off += boxSize;
     }
-    return null;
+    return { fileSize: size, boxes };
   } finally {
     await file.close();
   }
+}
+
+/** The tracks of a plain (unfragmented) MP4, or null when the file is not one this reader understands. */
+export async function readMp4Tracks(path: string): Promise<Mp4Track[] | null> {
+  const file = await readTopLevelBoxes(path, ['moov'], 'moov');
+  const moov = file?.boxes.find((b) => b.type === 'moov')?.bytes;
+  return moov ? parseMoov(moov) : null;
 }

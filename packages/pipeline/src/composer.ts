@@ -97,14 +97,13 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
       await rm(request.outPath, { force: true });
       throw compositionError('ffmpeg could not join the clips', e);
     }
-    const checked = await (check ?? probeVideo(request.outPath)).catch((e: unknown) => {
+    const result = await (check ?? probeVideo(request.outPath)).catch((e: unknown) => {
       throw compositionError('the composed video cannot be read', e);
     });
-    if (!checked.ok) {
+    if (!result.ok) {
       await rm(request.outPath, { force: true });
-      throw compositionError('the composed video cannot be read', new Error(checked.error ?? checked.reason));
+      throw compositionError('the composed video cannot be read', new Error(result.error ?? result.reason));
     }
-    const result = checked;
     const expected = expectedDuration(clips, request.crossfadeSeconds);
     const frame = 1 / (copy ? frameRateValue(first.frameRate) || format.fps : format.fps);
     if (Math.abs(result.durationSeconds - expected) > frame + 0.001) {

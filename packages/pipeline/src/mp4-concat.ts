@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { type FileHandle, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readTopLevelBoxes } from '@framesmith/media';
 
 /**
  * Joins MP4 clips by stream copy without ffmpeg: the sample tables of the clips are merged into
@@ -79,42 +80,23 @@ interface Clip {
 }
 
 async function readClip(path: string): Promise<Clip | null> {
-  const file = await open(path, 'r');
-  try {
-    const { size } = await file.stat();
-    const header = Buffer.alloc(16);
-    let ftyp: Buffer | null = null;
-    let moov: Node[] | null = null;
-    let mdat: { start: number; length: number } | null = null;
-    let off = 0;
-    while (off + 8 <= size) {
-      const { bytesRead } = await file.read(header, 0, 16, off);
-      if (bytesRead < 8) return null;
-      let boxSize = header.readUInt32BE(0);
-      const type = header.toString('latin1', 4, 8);
-      let head = 8;
-      if (boxSize === 1) {
-        boxSize = Number(header.readBigUInt64BE(8));
-        head = 16;
-      } else if (boxSize === 0) boxSize = size - off;
-      if (boxSize < head || off + boxSize > size) return null;
-      if (type === 'moof' || (type === 'mdat' && mdat)) return null; // fragmented, or several mdat
-      if (type === 'ftyp' || type === 'moov') {
-        if (boxSize > 64 * 1024 * 1024) return null;
-        const buf = Buffer.alloc(boxSize);
-        await file.read(buf, 0, boxSize, off);
-        if (type === 'ftyp') ftyp = buf;
-        else moov = parseBoxes(buf, 8, boxSize);
-        if (type === 'moov' && !moov) return null;
-      }
-      if (type === 'mdat') mdat = { start: off + head, length: boxSize - head };
-      off += boxSize;
-    }
-    if (!ftyp || !moov || !mdat) return null;
-    return { path, ftyp, moov, dataStart: mdat.start, dataLength: mdat.length, fileSize: size };
-  } finally {
-    await file.close();
-  }
+  const file = await readTopLevelBoxes(path, ['ftyp', 'moov']);
+  if (!file) return null;
+  const at = (type: string) => file.boxes.filter((b) => b.type === type);
+  const [ftyp, moovBox, mdat] = [at('ftyp')[0], at('moov')[0], at('mdat')];
+  // Fragmented, or several mdat boxes: not a file this joiner handles.
+  if (at('moof').length > 0 || mdat.length !== 1 || !ftyp?.bytes || !moovBox?.bytes) return null;
+  const moov = parseBoxes(moovBox.bytes, 8, moovBox.size);
+  if (!moov) return null;
+  const data = mdat[0]!;
+  return {
+    path,
+    ftyp: ftyp.bytes,
+    moov,
+    dataStart: data.start + data.headerSize,
+    dataLength: data.size - data.headerSize,
+    fileSize: file.fileSize,
+  };
 }
 
 interface Track {
