@@ -166,6 +166,8 @@ export interface TopLevelBox {
 }
 
 const MAX_READ_BOX = 64 * 1024 * 1024;
+/** Bytes read at once: one read usually covers every header at the start, or a whole `moov`. */
+const READ_AHEAD = 64 * 1024;
 
 /**
  * Walks an MP4's top-level boxes, reading the whole of those named in `read`. Stops after the
@@ -180,16 +182,30 @@ export async function readTopLevelBoxes(
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
-    const header = Buffer.alloc(16);
+    // The last read's bytes: a box that lies inside them costs no further read. Reads are
+    // few and whole (a composition reads the headers of dozens of clips at once).
+    let window = Buffer.alloc(0);
+    let windowAt = 0;
+    const bytesAt = async (off: number, length: number): Promise<Buffer | null> => {
+      if (off < windowAt || off + length > windowAt + window.length) {
+        const want = Math.min(Math.max(length, READ_AHEAD), size - off);
+        const buffer = Buffer.allocUnsafe(want);
+        const { bytesRead } = await file.read(buffer, 0, want, off);
+        window = buffer.subarray(0, bytesRead);
+        windowAt = off;
+        if (bytesRead < length) return null;
+      }
+      return window.subarray(off - windowAt, off - windowAt + length);
+    };
     const boxes: TopLevelBox[] = [];
     for (let off = 0; off + 8 <= size; ) {
-      const { bytesRead } = await file.read(header, 0, 16, off);
-      if (bytesRead < 8) return null;
+      const header = await bytesAt(off, Math.min(16, size - off));
+      if (!header) return null;
       let boxSize = header.readUInt32BE(0);
       const type = header.toString('latin1', 4, 8);
       let headerSize = 8;
       if (boxSize === 1) {
-        if (bytesRead < 16) return null;
+        if (header.length < 16) return null;
         boxSize = Number(header.readBigUInt64BE(8));
         headerSize = 16;
       } else if (boxSize === 0) boxSize = size - off;
@@ -197,8 +213,9 @@ export async function readTopLevelBoxes(
       const box: TopLevelBox = { type, start: off, headerSize, size: boxSize };
       if (read.includes(type)) {
         if (boxSize > MAX_READ_BOX) return null;
-        box.bytes = Buffer.alloc(boxSize);
-        await file.read(box.bytes, 0, boxSize, off);
+        const bytes = await bytesAt(off, boxSize);
+        if (!bytes) return null;
+        box.bytes = bytes;
       }
       boxes.push(box);
       if (type === stopAfter) break;

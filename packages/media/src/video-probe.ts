@@ -41,10 +41,24 @@ const spares = new Map<string, WarmFfprobe>();
 function warmPool(ffprobePath: string): WarmFfprobe {
   let pool = spares.get(ffprobePath);
   if (!pool) {
-    pool = new WarmFfprobe({ binary: ffprobePath, args: SHOW_ARGS });
+    pool = new WarmFfprobe({ binary: ffprobePath, args: SHOW_ARGS, settled: showsDecodedVideo });
     spares.set(ffprobePath, pool);
   }
   return pool;
+}
+
+/**
+ * ffprobe's JSON is whole and shows a video stream with a decoded frame: the file passed, and
+ * nothing ffprobe does after printing it (tearing down) can change that.
+ */
+function showsDecodedVideo(stdout: string): boolean {
+  if (!stdout.endsWith('}\n')) return false;
+  try {
+    const json = JSON.parse(stdout) as FfprobeJson & { frames?: unknown[] };
+    return Boolean(json.streams?.some((s) => s.codec_type === 'video') && json.frames?.length);
+  } catch {
+    return false; // not whole yet
+  }
 }
 
 /** Starts spare ffprobe processes now, so that the first check does not wait for one to load. */

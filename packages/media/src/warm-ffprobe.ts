@@ -38,14 +38,25 @@ export class WarmFfprobe {
   readonly #binary: string;
   readonly #args: readonly string[];
   readonly #spares: number;
+  readonly #settled: ((stdout: string) => boolean) | undefined;
   #ready: Spare[] = [];
   #closed = false;
   /** Set after a spare failed to start: no more spares are started, callers run ffprobe cold. */
   #broken = false;
 
-  /** `args` select what to show; the input options are added here. */
-  constructor(options: { binary: string; args: readonly string[]; spares?: number }) {
+  /**
+   * `args` select what to show; the input options are added here. `settled` says of the output
+   * so far that it is complete and a verdict (then the run is taken as a success without
+   * waiting for the exit: ffprobe spends ~10 ms here tearing down after its last write).
+   */
+  constructor(options: {
+    binary: string;
+    args: readonly string[];
+    spares?: number;
+    settled?: (stdout: string) => boolean;
+  }) {
     this.#binary = options.binary;
+    this.#settled = options.settled;
     this.#args = [
       ...options.args,
       // The concat demuxer has already probed the file it opens (decoding its first frame);
@@ -94,8 +105,9 @@ export class WarmFfprobe {
     } finally {
       clearTimeout(timer);
       // Replacements start after the check, not during it: loading a new ffprobe takes a
-      // core for ~90 ms, which would slow the very check it is meant to speed up.
-      this.#fill();
+      // core for ~90 ms, which would slow the very check it is meant to speed up. And after
+      // the caller has had its result: starting a process holds this thread for 5–15 ms.
+      setImmediate(() => this.#fill());
     }
   }
 
@@ -136,9 +148,14 @@ export class WarmFfprobe {
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
+    let settle: ((run: FfprobeRun) => void) | undefined;
     child.stdout.on('data', (b: Buffer) => {
       outBytes += b.length;
       if (outBytes <= STDOUT_LIMIT) out.push(b);
+      if (settle && this.#settled && outBytes <= STDOUT_LIMIT) {
+        const stdout = Buffer.concat(out).toString('utf8');
+        if (this.#settled(stdout)) settle({ code: 0, stdout, stderr: err.trim() });
+      }
     });
     child.stderr.on('data', (b: Buffer) => {
       err = (err + b.toString('utf8')).slice(-STDERR_KEEP);
@@ -149,6 +166,7 @@ export class WarmFfprobe {
       result: Promise.resolve({ code: null, stdout: '', stderr: '' }),
     };
     spare.result = new Promise((resolve) => {
+      settle = resolve;
       child.on('error', (e: NodeJS.ErrnoException) => {
         spare.exited = true;
         if (e.syscall?.startsWith('spawn')) this.#broken = true;

@@ -14,8 +14,8 @@ import {
   streamCopyArgs,
 } from './ffmpeg-args.ts';
 import { FfmpegError, probeClip, runFfmpeg } from './ffmpeg.ts';
-import { concatMp4 } from './mp4-concat.ts';
-import { readMp4ClipInfo } from './mp4-header.ts';
+import { concatMp4, readMp4File } from './mp4-concat.ts';
+import { clipInfoFromMoov } from './mp4-header.ts';
 
 /**
  * Joins clips into one video in the given order: stream copy when they allow it, otherwise a
@@ -44,16 +44,16 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
     throw new AppError('COMPOSITION_ERROR', { detail: { reason: 'no clips to compose' } });
   }
   const run = { signal: request.signal, timeoutMs: request.timeoutMs };
-  const work = await mkdtemp(join(tmpdir(), 'framesmith-compose-'));
+  let work: string | undefined; // a directory for ffmpeg's list, made only when ffmpeg runs
   try {
     // The MP4 header answers in microseconds; ffprobe (a process per clip) only when it cannot.
-    const headers = await Promise.all(
-      request.clipPaths.map((path) => readMp4ClipInfo(path).catch(() => null)),
-    );
+    // The same read serves the MP4 joiner.
+    const files = await Promise.all(request.clipPaths.map((path) => readMp4File(path)));
     const clips: ClipInfo[] = [];
     for (const [i, path] of request.clipPaths.entries()) {
+      const moov = files[i]?.boxes.find((b) => b.type === 'moov')?.bytes;
       const info =
-        headers[i] ??
+        (moov ? clipInfoFromMoov(path, moov) : null) ??
         (await probeClip(path, run).catch((e: unknown) => {
           throw compositionError(`clip ${i + 1} cannot be read`, e);
         }));
@@ -80,11 +80,12 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
         // MP4 clips are joined by merging their headers (no decoding at all); others by ffmpeg.
         if (
           !(await concatMp4(
-            clips.map((c) => c.path),
+            clips.map((c, i) => files[i] ?? c.path),
             request.outPath,
             { afterFirstClip: startCheck },
           ))
         ) {
+          work = await mkdtemp(join(tmpdir(), 'framesmith-compose-'));
           const list = join(work, 'clips.txt');
           await writeFile(list, concatList(clips.map((c) => c.path)));
           await runFfmpeg(streamCopyArgs(list, request.outPath), run);
@@ -120,7 +121,7 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
       height: result.height,
     };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    if (work) await rm(work, { recursive: true, force: true });
   }
 }
 

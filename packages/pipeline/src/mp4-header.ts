@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Mp4Track, readMp4Tracks } from '@framesmith/media';
+import { type Mp4Track, parseMoov, readMp4Tracks } from '@framesmith/media';
 import type { ClipInfo } from './ffmpeg-args.ts';
 
 /**
@@ -14,6 +14,11 @@ const fingerprint = (bytes: Buffer) => createHash('sha1').update(bytes).digest('
 export async function readMp4ClipInfo(path: string): Promise<ClipInfo | null> {
   const tracks = await readMp4Tracks(path);
   return tracks ? toClipInfo(path, tracks) : null;
+}
+
+/** ClipInfo from a `moov` box already read (the box's bytes, header included). */
+export function clipInfoFromMoov(path: string, moov: Buffer): ClipInfo | null {
+  return toClipInfo(path, parseMoov(moov));
 }
 
 function toClipInfo(path: string, tracks: Mp4Track[]): ClipInfo | null {

@@ -136,3 +136,28 @@ test('list lines quote the path for the concat demuxer and refuse line breaks', 
   assert.equal(concatScript("/tmp/a'b.mp4"), "ffconcat version 1.0\nfile 'file:/tmp/a'\\''b.mp4'\n");
   assert.equal(concatScript('/tmp/a\nb.mp4'), null);
 });
+
+test('a run whose output already gives the verdict is taken without waiting for the process to end', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'framesmith-warm-settled-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // Stands in for ffprobe's slow teardown: the verdict is printed, then the process lingers.
+  const binary = join(dir, 'lingering-probe');
+  await writeFile(binary, '#!/bin/sh\ncat >/dev/null\nprintf \'{"done": true}\\n\'\nsleep 2\n', {
+    mode: 0o755,
+  });
+  const settled = new WarmFfprobe({ binary, args: [], settled: (out) => out.includes('"done"') });
+  const waiting = new WarmFfprobe({ binary, args: [] });
+  t.after(() => {
+    settled.close();
+    waiting.close();
+  });
+  let started = performance.now();
+  const early = await settled.probe('/any/file.mp4', 10_000);
+  assert.ok(performance.now() - started < 1000, 'the verdict was printed long before the exit');
+  assert.deepEqual([early?.code, JSON.parse(early?.stdout ?? '')], [0, { done: true }]);
+  // Without `settled`, the exit decides (and takes the process's whole life).
+  started = performance.now();
+  const late = await waiting.probe('/any/file.mp4', 10_000);
+  assert.ok(performance.now() - started >= 1500);
+  assert.equal(late?.code, 0);
+});
