@@ -7,7 +7,8 @@ import { findProjectRow } from '@framesmith/db';
 import { deleteAssetRow, insertAsset } from '@framesmith/db/queries/assets';
 import {
   claimSegment,
-  completeGeneration,
+  closeAttempt,
+  completeSegment,
   setAttemptBackend,
   updateGeneratingSegment,
 } from '@framesmith/db/queries/attempts';
@@ -68,6 +69,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     running.set(segment.id, abort);
     let lease: Lease | null = null;
     let outputDir: string | null = null;
+    let announced: Promise<unknown> = Promise.resolve();
     try {
       // What to send is read while the claim is announced: independent reads, one wait.
       const specRead = (async () => {
@@ -76,13 +78,17 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         return loadClipSpec(db, segment, settings);
       })();
       specRead.catch(() => {}); // awaited below; a failure there is this attempt's failure
-      if (claim.kind === 'fresh') {
-        await publishSegment(ctx.database, segment, undefined, ctx.logger);
-        if (segment.renderJobId) {
-          await moveRenderJob(db, segment.renderJobId, ['queued'], 'generating');
-          await advanceRenderJob(ctx, segment.renderJobId);
-        }
-      } else {
+      // The claim is announced (the segment's event, its render job moved on) while the
+      // backend is chosen: the backend's event waits only for the announcement to be out.
+      announced =
+        claim.kind === 'fresh'
+          ? Promise.all([
+              publishSegment(ctx.database, segment, undefined, ctx.logger),
+              segment.renderJobId ? startRenderJob(ctx, segment.renderJobId) : undefined,
+            ])
+          : Promise.resolve([]);
+      announced.catch(() => {}); // awaited below
+      if (claim.kind === 'resume') {
         ctx.logger.info(
           { segmentId: segment.id, promptId, jobId: job.jobId, retryCount: job.retryCount },
           'resuming a generation after a worker stopped',
@@ -95,6 +101,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
       const [withBackend] = await Promise.all([
         updateGeneratingSegment(db, segment.id, promptId, { backend: lease.name }),
         setAttemptBackend(db, attempt.id, lease.name),
+        announced,
       ]);
       if (!withBackend) throw new SegmentCancelled();
       await publishSegment(ctx.database, withBackend, undefined, ctx.logger);
@@ -136,14 +143,11 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         width: output.width,
         height: output.height,
       });
-      const completed = await completeGeneration(db, {
+      const completed = await completeSegment(db, {
         segmentId: segment.id,
         promptId,
-        attemptId: attempt.id,
         assetId: asset.id,
         contentHash: spec.contentHash,
-        queueMs: Math.round(result.queueMs),
-        executionMs: Math.round(result.executionMs),
       });
       const completedAt = clock();
       if (!completed) {
@@ -175,7 +179,13 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         },
         'segment generated',
       );
-      await publishSegment(ctx.database, completed, asset, ctx.logger);
+      await Promise.all([
+        closeAttempt(db, attempt.id, 'succeeded', null, {
+          queueMs: Math.round(result.queueMs),
+          executionMs: Math.round(result.executionMs),
+        }),
+        publishSegment(ctx.database, completed, asset, ctx.logger),
+      ]);
       await advanceRenderJob(ctx, completed.renderJobId);
       return { outcome: 'completed' };
     } catch (error) {
@@ -183,6 +193,8 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         error instanceof AppError && error.code === 'COMFYUI_CONNECTION_ERROR' ? 'connection_error' : 'error',
       );
       if (abort.signal.aborted && abort.signal.reason instanceof SegmentCancelled) run.cancelled = true;
+      // The failure's events must follow the claim's, not race them.
+      await announced.catch(() => {});
       // Awaited here: the finally below awaits too, and a bare returned promise would sit unhandled meanwhile.
       return await handleGenerationFailure(ctx, run, error);
     } finally {
@@ -228,6 +240,12 @@ function resumeLease(pool: BackendPool, backend: string | null): Lease | null {
   const client = backend ? pool.get(backend) : undefined;
   if (!backend || !client) return null;
   return { name: backend, client, release: () => {} };
+}
+
+/** A render job's first segment started: the job is generating. */
+async function startRenderJob(ctx: PipelineContext, renderJobId: string): Promise<void> {
+  await moveRenderJob(ctx.database.db, renderJobId, ['queued'], 'generating');
+  await advanceRenderJob(ctx, renderJobId);
 }
 
 const clock = () => performance.timeOrigin + performance.now();

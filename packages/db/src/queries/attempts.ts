@@ -120,18 +120,13 @@ export interface AttemptTimes {
 }
 
 /**
- * Success: the segment gets its clip (guarded on still generating this prompt) and the attempt
- * is closed. Null when the segment moved on meanwhile (cancelled); the caller discards the clip.
+ * Success: the segment gets its clip (guarded on still generating this prompt). Null when the
+ * segment moved on meanwhile (cancelled); the caller discards the clip. The caller closes the
+ * attempt (closeAttempt) alongside announcing the segment: its event need not wait for it.
  */
-export async function completeGeneration(
+export async function completeSegment(
   db: Executor,
-  done: {
-    segmentId: string;
-    promptId: string;
-    attemptId: string;
-    assetId: string;
-    contentHash: string;
-  } & AttemptTimes,
+  done: { segmentId: string; promptId: string; assetId: string; contentHash: string },
 ): Promise<SegmentRow | null> {
   const [row] = await db
     .update(segments)
@@ -153,7 +148,6 @@ export async function completeGeneration(
       ),
     )
     .returning();
-  if (row) await closeAttempt(db, done.attemptId, 'succeeded', null, done);
   return row ?? null;
 }
 
