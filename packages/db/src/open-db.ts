@@ -27,6 +27,13 @@ export interface Database {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
   /**
+   * Sends a notice to this system's listeners on `channel`, like `notify`, for channels only our
+   * code sends on (never a trigger), whose notices need no order with the database's own. The
+   * embedded database has one process, so it delivers in-process and spares its single
+   * connection a query (live events: one per progress step of every running segment).
+   */
+  publish(channel: string, payload: string): Promise<void>;
+  /**
    * Called when the notification connection was lost and re-established (PostgreSQL only):
    * notifications sent meanwhile were missed, so caches must be dropped and streams resynced.
    */
@@ -94,6 +101,9 @@ function openPostgres(url: string, poolSize: number): Database {
     async notify(channel, payload) {
       await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
     },
+    async publish(channel, payload) {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
     async close() {
       await listener.close();
       await pool.end();
@@ -127,6 +137,7 @@ async function openPglite(
     throw err;
   }
   const db = drizzlePglite(client, { schema, casing: 'snake_case' }) as unknown as Db;
+  const published = new Set<{ channel: string; onPayload: (payload: string) => void }>();
   const executeSql: ExecuteSql = async (text, values) => {
     if (values && values.length > 0) return client.query(text, values as never[]);
     // pg-boss sends multi-statement scripts without parameters; like pg, return every result.
@@ -140,10 +151,29 @@ async function openPglite(
     queueConnection: { executeSql },
     async listen(channel, onPayload) {
       const unsub = await client.listen(channel, onPayload);
-      return async () => unsub();
+      const subscriber = { channel, onPayload };
+      published.add(subscriber);
+      return async () => {
+        published.delete(subscriber);
+        await unsub();
+      };
     },
     async notify(channel, payload) {
       await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    async publish(channel, payload) {
+      if (client.closed) throw new Error('the database is closed');
+      // Delivered after the caller's turn, as a notice would be, in the order published.
+      for (const s of published) {
+        if (s.channel !== channel) continue;
+        queueMicrotask(() => {
+          try {
+            s.onPayload(payload);
+          } catch {
+            // A listener's failure is its own, as with a notice from the database.
+          }
+        });
+      }
     },
     async close() {
       try {

@@ -14,7 +14,8 @@ import type { Logger } from './logger.ts';
  * Live events (ARCHITECTURE §10). Every change of a segment or a render job is announced with
  * PostgreSQL NOTIFY, so it crosses processes; each api process LISTENs once and fans events out
  * to its clients. A notice carries the whole resource when it fits NOTIFY's 8000-byte limit,
- * otherwise only ids and the receiving side reads the row.
+ * otherwise only ids and the receiving side reads the row. The embedded database, one process
+ * by its lock, delivers them in-process (`Database.publish`), sparing its single connection.
  */
 export const EVENTS_CHANNEL = 'framesmith_events';
 const MAX_NOTIFY_BYTES = 7900;
@@ -36,7 +37,7 @@ async function notify(database: Database, notice: Notice, logger?: Logger): Prom
     payload = JSON.stringify({ kind: notice.kind, id: notice.id, projectId: notice.projectId });
   }
   try {
-    await database.notify(EVENTS_CHANNEL, payload);
+    await database.publish(EVENTS_CHANNEL, payload);
   } catch (err) {
     // A lost notice is caught up by clients when they reconnect; it must not fail the work.
     logger?.warn({ err, kind: notice.kind, id: notice.id }, 'could not publish a live event');

@@ -31,3 +31,30 @@ test('a lost notification connection comes back, listens again and announces the
     await db.destroy();
   }
 });
+
+test('published notices reach every listener of their channel, in order, and no other; none after unlisten', async () => {
+  const db = await openTestDb();
+  try {
+    const heard: string[] = [];
+    const other: string[] = [];
+    const stop = await db.listen('framesmith_test_published', (p) => heard.push(p));
+    await db.listen('framesmith_test_elsewhere', (p) => other.push(p));
+    let lastHeard: () => void = () => {};
+    const all = new Promise<void>((resolve) => {
+      lastHeard = resolve;
+    });
+    await db.listen('framesmith_test_published', (p) => p === 'c' && lastHeard());
+    for (const p of ['a', 'b', 'c']) await db.publish('framesmith_test_published', p);
+    await all;
+    // PostgreSQL delivers on another connection: give the last one to the first listener too.
+    for (let i = 0; i < 50 && heard.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(heard, ['a', 'b', 'c']);
+    assert.deepEqual(other, []);
+    await stop();
+    await db.publish('framesmith_test_published', 'd');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(heard, ['a', 'b', 'c']);
+  } finally {
+    await db.destroy();
+  }
+});
