@@ -15,6 +15,28 @@ import { type Pipeline, startPipeline } from '../packages/pipeline/src/pipeline.
 
 export const now = () => performance.timeOrigin + performance.now();
 
+/** Prints a line when connected, then one JSON line per event: {at, event, data}. */
+const SSE_CLIENT = `
+  const now = () => performance.timeOrigin + performance.now();
+  const res = await fetch(process.argv[1]);
+  console.log('{}');
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    const at = now();
+    buffer += value;
+    const blocks = buffer.split('\\n\\n');
+    buffer = blocks.pop();
+    for (const block of blocks) {
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data) process.stdout.write(JSON.stringify({ at, event, data: JSON.parse(data) }) + '\\n');
+    }
+  }
+`;
+
 export interface Sims {
   urls: string[];
   stop(): Promise<void>;
@@ -123,37 +145,29 @@ export async function startStack(
     predicate: (e: ReceivedEvent) => boolean;
     resolve: (e: ReceivedEvent) => void;
   }>();
-  const abort = new AbortController();
-  const res = await fetch(`${address}/api/events`, { signal: abort.signal });
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  void (async () => {
-    let buffer = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        const at = now();
-        buffer += value;
-        const blocks = buffer.split('\n\n');
-        buffer = blocks.pop()!;
-        for (const block of blocks) {
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (!event || !data) continue;
-          const e = { at, event, data: JSON.parse(data) } as ReceivedEvent;
-          events.push(e);
-          for (const w of waiters) {
-            if (w.predicate(e)) {
-              waiters.delete(w);
-              w.resolve(e);
-            }
-          }
-        }
+  // The SSE client is a process of its own, as a browser is: it stamps each event as it arrives,
+  // whatever this process (server, worker, embedded database) is doing at that moment.
+  const client = spawn(process.execPath, ['--input-type=module', '-e', SSE_CLIENT, `${address}/api/events`], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const clientExited = new Promise<void>((resolve) => client.once('exit', () => resolve()));
+  let connected: () => void = () => {};
+  createInterface({ input: client.stdout! }).on('line', (line) => {
+    const e = JSON.parse(line) as ReceivedEvent;
+    if (e.event === undefined) return connected(); // the stream is open
+    events.push(e);
+    for (const w of waiters) {
+      if (w.predicate(e)) {
+        waiters.delete(w);
+        w.resolve(e);
       }
-    } catch {
-      // closed
     }
-  })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    connected = resolve;
+    client.once('exit', (c) => reject(new Error(`the SSE client exited with ${c}`)));
+  });
 
   return {
     database,
@@ -178,7 +192,8 @@ export async function startStack(
       return (await r.json()) as T;
     },
     async close() {
-      abort.abort();
+      client.kill();
+      await clientExited;
       await app.close();
       await pipeline.stop({ graceful: true, timeoutMs: 5000 });
       await database.destroy();

@@ -10,7 +10,8 @@
 //  - makespan: N segments on 4 backends (8 jobs at a time, so each backend always has the next
 //    prompt waiting) from the render request to the last `completed` event, against N·G/4;
 //  - event latency: from the simulator's `execution_success` timestamp to the segment's
-//    `completed` event arriving at the SSE client (same machine clock; the simulator stamps whole ms).
+//    `completed` event arriving at the SSE client, a process of its own as a browser is (same
+//    machine clock; the simulator stamps whole ms).
 // Then, independent of the database: composing 50 clips by stream copy and by re-encoding, and
 // stream copy against `cp` of the same bytes.
 import { execFileSync, spawnSync } from 'node:child_process';

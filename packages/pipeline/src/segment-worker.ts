@@ -180,11 +180,11 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         'segment generated',
       );
       await Promise.all([
+        publishSegment(ctx.database, completed, asset, ctx.logger),
         closeAttempt(db, attempt.id, 'succeeded', null, {
           queueMs: Math.round(result.queueMs),
           executionMs: Math.round(result.executionMs),
         }),
-        publishSegment(ctx.database, completed, asset, ctx.logger),
       ]);
       await advanceRenderJob(ctx, completed.renderJobId);
       return { outcome: 'completed' };
