@@ -27,6 +27,8 @@ interface Spare {
 
 const STDOUT_LIMIT = 4 * 1024 * 1024;
 const REFILL_DELAY_MS = 250;
+/** A spare that printed its verdict but has not exited after this long is killed. */
+const LINGER_KILL_MS = 5000;
 const STDERR_KEEP = 8000;
 
 /** A list line for the concat demuxer: `file:` keeps the path from being read relative to `pipe:`. */
@@ -159,7 +161,14 @@ export class WarmFfprobe {
       if (outBytes <= STDOUT_LIMIT) out.push(b);
       if (settle && this.#settled && outBytes <= STDOUT_LIMIT) {
         const stdout = Buffer.concat(out).toString('utf8');
-        if (this.#settled(stdout)) settle({ code: 0, stdout, stderr: err.trim() });
+        if (this.#settled(stdout)) {
+          settle({ code: 0, stdout, stderr: err.trim() });
+          settle = undefined;
+          // It exits by itself in a few ms; it must neither keep our process alive nor linger.
+          child.unref();
+          for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as Socket).unref?.();
+          setTimeout(() => spare.exited || child.kill('SIGKILL'), LINGER_KILL_MS).unref();
+        }
       }
     });
     child.stderr.on('data', (b: Buffer) => {

@@ -378,7 +378,12 @@ export async function concatMp4(
   const files = await Promise.all(inputs.map((f) => (typeof f === 'string' ? readMp4File(f) : f)));
   const clips = files.map((f) => (f ? clipOf(f) : null));
   if (clips.some((c) => c === null)) return false;
-  const merged = merge(clips as Clip[]);
+  let merged: Merged | null;
+  try {
+    merged = merge(clips as Clip[]);
+  } catch {
+    merged = null; // a table shorter than its count says: not a file this joiner handles
+  }
   if (!merged) return false;
   const ftyp = clips[0]!.ftyp;
   // Each clip starts on a page boundary: the kernel copies whole pages then, not straddling ones

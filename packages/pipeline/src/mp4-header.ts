@@ -16,9 +16,13 @@ export async function readMp4ClipInfo(path: string): Promise<ClipInfo | null> {
   return tracks ? toClipInfo(path, tracks) : null;
 }
 
-/** ClipInfo from a `moov` box already read (the box's bytes, header included). */
+/** ClipInfo from a `moov` box already read (the box's bytes, header included); null when it is not understood. */
 export function clipInfoFromMoov(path: string, moov: Buffer): ClipInfo | null {
-  return toClipInfo(path, parseMoov(moov));
+  try {
+    return toClipInfo(path, parseMoov(moov));
+  } catch {
+    return null; // a malformed box: ffprobe gets to say what is wrong with it
+  }
 }
 
 function toClipInfo(path: string, tracks: Mp4Track[]): ClipInfo | null {
