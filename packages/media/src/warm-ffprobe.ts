@@ -112,9 +112,11 @@ export class WarmFfprobe {
       // after it: starting a process holds this thread for 5–15 ms, and the caller's own next
       // steps (storing the clip, recording it, telling clients) come in those milliseconds.
       // Measured in bench/pipeline.ts: storing a clip took 22 ms at p50 with the replacement
-      // started at once, 0.5 ms with it started a moment later. A check meanwhile takes the
-      // other spare, or starts one itself.
-      setTimeout(() => this.#fill(), REFILL_DELAY_MS).unref();
+      // started at once, 0.5 ms with it started a moment later. With no spare left, though,
+      // the next check would start one cold: then the replacement starts as soon as the caller
+      // has its result.
+      const delay = this.#ready.some((s) => !s.exited) ? REFILL_DELAY_MS : 0;
+      setTimeout(() => this.#fill(), delay).unref();
     }
   }
 
