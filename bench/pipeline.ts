@@ -151,36 +151,20 @@ async function overhead(kind: TestDbKind) {
     const logs = order.map((id) => stack.generated.get(id)).filter((l): l is NonNullable<typeof l> => !!l);
     const part = (label: string, values: number[]) =>
       `${label} p50 ${ms(percentile(values, 50))} / p99 ${ms(percentile(values, 99))}`;
+    const parts = (rows: [string, (l: (typeof logs)[number]) => number][]) =>
+      rows.map(([label, value]) => part(label, logs.map(value))).join(', ');
     report(
-      `[${kind}]   where it goes — ours: ${part(
-        'claim→run',
-        logs.map((l) => l.toRunMs),
-      )}, ` +
-        `${part(
-          'store',
-          logs.map((l) => l.afterFinishMs.store),
-        )}, ` +
-        `${part(
-          'complete',
-          logs.map((l) => l.afterFinishMs.complete),
-        )}, ` +
-        `${part(
-          'complete→SSE client',
-          logs.map((l) => done.get(l.segmentId)! - l.completedAt),
-        )}; ` +
-        `ComfyUI client: ${part(
-          'queue',
-          logs.map((l) => l.queueMs),
-        )}, ` +
-        `${part(
-          // Negative when the fetch began on `executed`, before the finished history entry was in hand.
-          'finish known → output fetched',
-          logs.map((l) => l.afterFinishMs.fetch),
-        )}, ` +
-        `${part(
-          'fetched → checked (ffprobe)',
-          logs.map((l) => l.afterFinishMs.check),
-        )}`,
+      `[${kind}]   where it goes — ours: ${parts([
+        ['claim→run', (l) => l.toRunMs],
+        ['store', (l) => l.afterFinishMs.store],
+        ['complete', (l) => l.afterFinishMs.complete],
+        ['complete→SSE client', (l) => done.get(l.segmentId)! - l.completedAt],
+      ])}; ComfyUI client: ${parts([
+        ['queue', (l) => l.queueMs],
+        // Negative when the fetch began on `executed`, before the finished history entry was in hand.
+        ['finish known → output fetched', (l) => l.afterFinishMs.fetch],
+        ['fetched → checked (ffprobe)', (l) => l.afterFinishMs.check],
+      ])}`,
     );
   } finally {
     await stack.close();

@@ -91,6 +91,9 @@ function openPostgres(url: string, poolSize: number): Database {
   pool.on('error', () => {});
   const db = drizzlePg(pool, { schema, casing: 'snake_case' });
   const listener = new PgListener(url);
+  const notify = async (channel: string, payload: string) => {
+    await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  };
 
   return {
     kind: 'postgres',
@@ -98,12 +101,9 @@ function openPostgres(url: string, poolSize: number): Database {
     queueConnection: { connectionString: url },
     listen: (channel, onPayload) => listener.listen(channel, onPayload),
     onListenReset: (callback) => listener.onReset(callback),
-    async notify(channel, payload) {
-      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
-    },
-    async publish(channel, payload) {
-      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
-    },
+    notify,
+    // Other processes listen too: a published notice is a NOTIFY like any other.
+    publish: notify,
     async close() {
       await listener.close();
       await pool.end();

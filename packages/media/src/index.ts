@@ -1,7 +1,6 @@
 export {
   type Mp4Track,
   parseMoov,
-  readMp4Tracks,
   readTopLevelBoxes,
   type TopLevelBox,
 } from './mp4-tracks.ts';

@@ -91,8 +91,7 @@ export class WarmFfprobe {
     const spare = this.#take() ?? this.#tryStart();
     if (!spare) return null;
     const { child } = spare;
-    child.ref();
-    for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as Socket).ref?.();
+    keepsProcessAlive(child, true);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -152,8 +151,7 @@ export class WarmFfprobe {
   #start(): Spare {
     const child = spawn(this.#binary, this.#args, { stdio: ['pipe', 'pipe', 'pipe'] });
     // A waiting spare must not keep the process alive; probe() refs it while in use.
-    child.unref();
-    for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as Socket).unref?.();
+    keepsProcessAlive(child, false);
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
@@ -167,8 +165,7 @@ export class WarmFfprobe {
           settle({ code: 0, stdout, stderr: err.trim() });
           settle = undefined;
           // It exits by itself in a few ms; it must neither keep our process alive nor linger.
-          child.unref();
-          for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as Socket).unref?.();
+          keepsProcessAlive(child, false);
           setTimeout(() => spare.exited || child.kill('SIGKILL'), LINGER_KILL_MS).unref();
         }
       }
@@ -176,11 +173,7 @@ export class WarmFfprobe {
     child.stderr.on('data', (b: Buffer) => {
       err = (err + b.toString('utf8')).slice(-STDERR_KEEP);
     });
-    const spare: Spare = {
-      child,
-      exited: false,
-      result: Promise.resolve({ code: null, stdout: '', stderr: '' }),
-    };
+    const spare = { child, exited: false } as Spare;
     spare.result = new Promise((resolve) => {
       settle = resolve;
       child.on('error', (e: NodeJS.ErrnoException) => {
@@ -194,5 +187,16 @@ export class WarmFfprobe {
       });
     });
     return spare;
+  }
+}
+
+/** Whether a child (the process and its pipes) keeps our event loop, and so our process, alive. */
+function keepsProcessAlive(child: ChildProcessWithoutNullStreams, keep: boolean): void {
+  if (keep) child.ref();
+  else child.unref();
+  for (const s of [child.stdin, child.stdout, child.stderr]) {
+    const socket = s as unknown as Socket;
+    if (keep) socket.ref?.();
+    else socket.unref?.();
   }
 }

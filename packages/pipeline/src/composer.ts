@@ -14,8 +14,8 @@ import {
   streamCopyArgs,
 } from './ffmpeg-args.ts';
 import { FfmpegError, probeClip, runFfmpeg } from './ffmpeg.ts';
-import { concatMp4, readMp4File } from './mp4-concat.ts';
-import { clipInfoFromMoov } from './mp4-header.ts';
+import { concatMp4 } from './mp4-concat.ts';
+import { clipInfoOf, readMp4File } from './mp4-header.ts';
 
 /**
  * Joins clips into one video in the given order: stream copy when they allow it, otherwise a
@@ -51,9 +51,9 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
     const files = await Promise.all(request.clipPaths.map((path) => readMp4File(path)));
     const clips: ClipInfo[] = [];
     for (const [i, path] of request.clipPaths.entries()) {
-      const moov = files[i]?.boxes.find((b) => b.type === 'moov')?.bytes;
+      const file = files[i];
       const info =
-        (moov ? clipInfoFromMoov(path, moov) : null) ??
+        (file ? clipInfoOf(file) : null) ??
         (await probeClip(path, run).catch((e: unknown) => {
           throw compositionError(`clip ${i + 1} cannot be read`, e);
         }));

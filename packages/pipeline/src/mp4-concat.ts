@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { type FileHandle, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readTopLevelBoxes, type TopLevelBox } from '@framesmith/media';
+import { type Mp4File, readMp4File } from './mp4-header.ts';
 
 /**
  * Joins MP4 clips by stream copy without ffmpeg: the sample tables of the clips are merged into
@@ -77,19 +77,6 @@ interface Clip {
   dataStart: number;
   dataLength: number;
   fileSize: number;
-}
-
-/** An MP4's top-level boxes, with the bytes of its `ftyp` and `moov`: all the joiner reads of a clip. */
-export interface Mp4File {
-  path: string;
-  fileSize: number;
-  boxes: TopLevelBox[];
-}
-
-/** Reads what the joiner needs of a clip (null when it is not an MP4 at all). */
-export async function readMp4File(path: string): Promise<Mp4File | null> {
-  const file = await readTopLevelBoxes(path, ['ftyp', 'moov']).catch(() => null);
-  return file ? { path, ...file } : null;
 }
 
 function clipOf(file: Mp4File): Clip | null {
@@ -360,8 +347,8 @@ function sampleEntryHead(stsd: Node): Buffer {
  * The output is our `ftyp` and `moov`, then one `mdat` holding every clip file whole, as it is
  * on disk (its own small header boxes included: inside `mdat` they are opaque bytes). The new
  * chunk offsets point at the samples where they sit in that copy. Copying whole files lets the
- * kernel do it (`cat` uses copy_file_range), at the speed of `cp`, with no byte passing
- * through this process.
+ * kernel do it (`cat` uses copy_file_range), at the speed of `cp`; only a small first clip
+ * passes through this process, so that a check can start before the rest is copied.
  */
 export async function concatMp4(
   inputs: readonly (string | Mp4File)[],
@@ -372,6 +359,8 @@ export async function concatMp4(
      * copied: a check that reads only the header and the first frames can run alongside.
      */
     afterFirstClip?: () => void;
+    /** A first clip up to this size is copied through this process (one read, one write). */
+    inProcessFirstClipMaxBytes?: number;
   } = {},
 ): Promise<boolean> {
   if (inputs.length === 0) return false;
@@ -411,19 +400,29 @@ export async function concatMp4(
   head = headerFor(merged.moov(head.length));
   head = headerFor(merged.moov(head.length));
   const out = await open(outPath, 'w');
-  const pads = padFiles(gaps.slice(1)); // made while the first clip is written
+  const pads = padFiles(gaps); // made while the header is written
   pads.catch(() => {}); // awaited below
   try {
-    // The header and the first clip (a few MB) go through this process, so that a check can
-    // start at once; the rest is one kernel copy.
-    const firstClip = await readWhole(merged.ranges[0]!);
-    await out.writev([head, firstClip, Buffer.alloc(gaps[0]!)]);
-    options.afterFirstClip?.();
+    const first = merged.ranges[0]!;
+    const firstInProcess = first.length <= (options.inProcessFirstClipMaxBytes ?? IN_PROCESS_CLIP_MAX);
+    if (firstInProcess) {
+      // The header and a first clip of a few MB in one write: spawning `cat` for it would cost
+      // more than copying it here.
+      await out.writev([head, await readWhole(first), Buffer.alloc(gaps[0]!)]);
+    } else {
+      await out.write(head);
+    }
     const { path: padPath } = await pads;
-    const rest = merged.ranges
-      .slice(1)
-      .flatMap((r, k) => (gaps[k + 1] ? [r.path, padPath(gaps[k + 1]!)] : [r.path]));
-    await appendFiles(out, rest);
+    const copied = (i: number) => {
+      const r = merged.ranges[i]!;
+      return gaps[i] ? [r.path, padPath(gaps[i]!)] : [r.path];
+    };
+    if (!firstInProcess) await appendFiles(out, copied(0));
+    options.afterFirstClip?.();
+    await appendFiles(
+      out,
+      merged.ranges.slice(1).flatMap((_, k) => copied(k + 1)),
+    );
     const { size } = await out.stat();
     if (size !== head.length + dataLength) {
       throw new Error(
@@ -490,6 +489,8 @@ async function appendFiles(out: FileHandle, paths: readonly string[]): Promise<v
 }
 
 const CHUNK = 4 * 1024 * 1024;
+/** Default of `inProcessFirstClipMaxBytes`: clips are a few MB; a long one is not read into memory. */
+const IN_PROCESS_CLIP_MAX = 32 * 1024 * 1024;
 const PAGE = 4096;
 const alignUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
 

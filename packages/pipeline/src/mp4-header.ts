@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Mp4Track, parseMoov, readMp4Tracks } from '@framesmith/media';
+import { type Mp4Track, parseMoov, readTopLevelBoxes, type TopLevelBox } from '@framesmith/media';
 import type { ClipInfo } from './ffmpeg-args.ts';
 
 /**
@@ -10,16 +10,34 @@ import type { ClipInfo } from './ffmpeg-args.ts';
 
 const fingerprint = (bytes: Buffer) => createHash('sha1').update(bytes).digest('hex').slice(0, 16);
 
-/** ClipInfo from the MP4 header, or null when the file is not a plain MP4 this reader understands. */
-export async function readMp4ClipInfo(path: string): Promise<ClipInfo | null> {
-  const tracks = await readMp4Tracks(path);
-  return tracks ? toClipInfo(path, tracks) : null;
+/**
+ * An MP4's top-level boxes, with the bytes of its `ftyp` and `moov`: all that composition reads
+ * of a clip, both for its format and for the MP4 joiner.
+ */
+export interface Mp4File {
+  path: string;
+  fileSize: number;
+  boxes: TopLevelBox[];
 }
 
-/** ClipInfo from a `moov` box already read (the box's bytes, header included); null when it is not understood. */
-export function clipInfoFromMoov(path: string, moov: Buffer): ClipInfo | null {
+/** Reads a clip's top-level boxes (null when it is not an MP4 at all). */
+export async function readMp4File(path: string): Promise<Mp4File | null> {
+  const file = await readTopLevelBoxes(path, ['ftyp', 'moov']).catch(() => null);
+  return file ? { path, ...file } : null;
+}
+
+/** ClipInfo from the MP4 header, or null when the file is not a plain MP4 this reader understands. */
+export async function readMp4ClipInfo(path: string): Promise<ClipInfo | null> {
+  const file = await readMp4File(path);
+  return file ? clipInfoOf(file) : null;
+}
+
+/** ClipInfo from a clip's boxes already read; null when its `moov` is missing or not understood. */
+export function clipInfoOf(file: Mp4File): ClipInfo | null {
+  const moov = file.boxes.find((b) => b.type === 'moov')?.bytes;
+  if (!moov) return null;
   try {
-    return toClipInfo(path, parseMoov(moov));
+    return toClipInfo(file.path, parseMoov(moov));
   } catch {
     return null; // a malformed box: ffprobe gets to say what is wrong with it
   }

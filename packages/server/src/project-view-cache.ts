@@ -81,7 +81,6 @@ export class ProjectViewCache {
     return cache;
   }
 
-  /** The cached view, or one freshly loaded (concurrent misses share one load). */
   /** The cached view if it is fresh, without waiting for anything; else undefined (then `get`). */
   peek(projectId: string): CachedView | undefined {
     if (this.#ttlMs <= 0) return undefined;
@@ -89,13 +88,12 @@ export class ProjectViewCache {
     return entry && this.#now() - entry.storedAt < this.#ttlMs ? entry : undefined;
   }
 
+  /** The cached view, or one freshly loaded (concurrent misses share one load). */
   async get(projectId: string, load: () => Promise<unknown>): Promise<CachedView> {
     if (this.#ttlMs <= 0) return toCachedView(await load());
-    const entry = this.#entries.get(projectId);
-    if (entry) {
-      if (this.#now() - entry.storedAt < this.#ttlMs) return entry;
-      this.#entries.delete(projectId);
-    }
+    const fresh = this.peek(projectId);
+    if (fresh) return fresh;
+    this.#entries.delete(projectId); // expired, if there was one
     const pending = this.#loads.get(projectId);
     if (pending && !pending.stale) return pending.promise;
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startSimulator } from '@framesmith/comfy-sim';
+import { describe, test } from 'node:test';
 import type { ComfyClient } from '../../src/comfy-client.ts';
 import { runGeneration } from '../../src/generation.ts';
-import { makeClient, type OutputDirs, outputDirs } from './sim-helpers.ts';
+import { type OutputDirs, simulatorSuite } from './sim-helpers.ts';
+import type { Simulator } from '@framesmith/comfy-sim';
 
 /** A client whose /view and /history calls are recorded in the order they start. */
 function recorded(client: ComfyClient) {
@@ -23,19 +23,11 @@ function recorded(client: ComfyClient) {
 }
 
 describe('outputs announced by `executed`', () => {
-  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  let sim: Simulator;
   let client: ComfyClient;
   let out: OutputDirs;
-
-  before(async () => {
-    sim = await startSimulator({ port: 0, generationMs: 200 });
-    client = makeClient(sim.url);
-    out = await outputDirs();
-  });
-  after(async () => {
-    client.close();
-    await sim.close();
-    await out.cleanup();
+  simulatorSuite({ generationMs: 200 }, (s) => {
+    ({ sim, client, out } = s);
   });
 
   test('are fetched before the finished history entry arrives, and only once', async () => {

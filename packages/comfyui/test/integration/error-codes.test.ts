@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { startSimulator } from '@framesmith/comfy-sim';
+import { describe, test } from 'node:test';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WorkflowGraph } from '@framesmith/core';
@@ -10,34 +9,24 @@ import {
   deadPort,
   makeClient,
   type OutputDirs,
-  outputDirs,
   recordingLogger,
   rejectsWith,
   tinyGraph,
   tinyImageGraph,
+  simulatorSuite,
 } from './sim-helpers.ts';
+import type { Simulator } from '@framesmith/comfy-sim';
 
 /**
  * Every code of ARCHITECTURE §7 that ComfyUI can produce, from the real client against a real
  * simulator: the right code, the right retryable flag and a useful detail.
  */
 describe('error codes against the simulator', () => {
-  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  let sim: Simulator;
   let client: ComfyClient;
   let out: OutputDirs;
-
-  before(async () => {
-    sim = await startSimulator({ port: 0, generationMs: 200 });
-    client = makeClient(sim.url);
-    out = await outputDirs();
-  });
-  afterEach(async () => {
-    await sim.clearFaults();
-  });
-  after(async () => {
-    client.close();
-    await sim.close();
-    await out.cleanup();
+  simulatorSuite({ generationMs: 200 }, (s) => {
+    ({ sim, client, out } = s);
   });
 
   test('success: outputs fetched and checked with ffprobe', async () => {

@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { join } from 'node:path';
-import { startSimulator } from '@framesmith/comfy-sim';
 import { ComfyClient } from '../../src/comfy-client.ts';
 import { runGeneration } from '../../src/generation.ts';
-import { makeClient, type OutputDirs, outputDirs, rejectsWith } from './sim-helpers.ts';
+import { makeClient, type OutputDirs, rejectsWith, simulatorSuite } from './sim-helpers.ts';
+import type { Simulator } from '@framesmith/comfy-sim';
 
 /** Lost sockets, lost responses, restarts, re-runs and cancels: nothing is lost or queued twice. */
 describe('recovery against the simulator', () => {
-  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  let sim: Simulator;
   let client: ComfyClient;
   let out: OutputDirs;
-
-  before(async () => {
-    sim = await startSimulator({ port: 0, generationMs: 600, sameClientIdBug: true });
-    client = makeClient(sim.url);
-    out = await outputDirs();
-  });
-  afterEach(async () => {
-    await sim.clearFaults();
-  });
-  after(async () => {
-    client.close();
-    await sim.close();
-    await out.cleanup();
+  simulatorSuite({ generationMs: 600, sameClientIdBug: true }, (s) => {
+    ({ sim, client, out } = s);
   });
 
   test('the WebSocket dropped mid-generation: the job still completes, reconciled through history', async () => {

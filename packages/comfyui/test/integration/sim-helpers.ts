@@ -4,6 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, afterEach, before } from 'node:test';
+import { type SimOptions, type Simulator, startSimulator } from '@framesmith/comfy-sim';
 import { AppError, BUILTIN_WORKFLOWS, type ErrorCode, type WorkflowGraph } from '@framesmith/core';
 import { ComfyClient, type ComfyClientOptions } from '../../src/comfy-client.ts';
 import type { GenerationRequest } from '../../src/generation.ts';
@@ -104,4 +106,26 @@ export async function deadPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * For a describe block: a simulator, a client of it and output directories, started before its
+ * tests and stopped after them, with faults cleared after each test. `use` receives them.
+ */
+export function simulatorSuite(
+  options: SimOptions,
+  use: (suite: { sim: Simulator; client: ComfyClient; out: OutputDirs }) => void,
+): void {
+  let suite: { sim: Simulator; client: ComfyClient; out: OutputDirs };
+  before(async () => {
+    const sim = await startSimulator({ port: 0, ...options });
+    suite = { sim, client: makeClient(sim.url), out: await outputDirs() };
+    use(suite);
+  });
+  afterEach(() => suite.sim.clearFaults());
+  after(async () => {
+    suite.client.close();
+    await suite.sim.close();
+    await suite.out.cleanup();
+  });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -56,6 +56,10 @@ test('MP4 clips are joined byte for byte, with the timestamps ffmpeg concat give
   assert.deepEqual(joined.times, packets(reference).times);
   // And it decodes cleanly.
   execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', out, '-f', 'null', '-']);
+  // A first clip too large to copy through this process goes by `cat` like the rest: same bytes.
+  const allByCat = join(dir, 'joined-by-cat.mp4');
+  assert.equal(await concatMp4(clips, allByCat, { inProcessFirstClipMaxBytes: 0 }), true);
+  assert.ok(readFileSync(allByCat).equals(readFileSync(out)));
 });
 
 test('clips it cannot join safely are left to ffmpeg, and nothing is written', async () => {
