@@ -8,11 +8,12 @@ import type {
   ExecutionInterruptedData,
   HistoryEntry,
   NodeError,
+  NodeOutput,
   ObjectInfo,
   WsMessage,
 } from './comfy-types.ts';
 import { collectMediaOutputs, type MediaOutput } from './media-outputs.ts';
-import { outputNodeTypes, preflight } from './preflight.ts';
+import { outputNodeIds, outputNodeTypes, preflight } from './preflight.ts';
 import { jitteredBackoffMs } from './resilience.ts';
 import { checkGraph } from './templating.ts';
 import { probeVideo } from '@framesmith/media';
@@ -166,6 +167,14 @@ class GenerationRun {
   #trace = { resumed: false, submits: 0, reconciliations: 0, socketDrops: 0 };
   /** Outputs announced by `executed`, fetched and checked while history is still being asked for. */
   readonly #early = new Map<string, { name: string; checked: Promise<CheckedOutput> }>();
+  /**
+   * What the WebSocket told of this prompt since its `execution_start`: each node's UI output by
+   * `executed`. Complete only while the socket stayed up (`#socketGap` unset): TCP keeps order,
+   * so `execution_success` then follows every `executed` and the result needs no history.
+   */
+  #seenStart = false;
+  #socketGap = false;
+  readonly #executedUi = new Map<string, NodeOutput | null>();
 
   constructor(client: ComfyClient, req: GenerationRequest) {
     this.#client = client;
@@ -185,6 +194,7 @@ class GenerationRun {
     const onMessage = (m: WsMessage) => this.#onMessage(m);
     const onOpen = () => this.#reconcileSoon(0);
     const onClose = (e: { wasOpen: boolean }) => {
+      this.#socketGap = true; // messages may have been missed: history decides the outcome
       if (e.wasOpen) this.#trace.socketDrops++;
       this.#reconcileSoon(0);
     };
@@ -352,6 +362,9 @@ class GenerationRun {
     this.#lastEventAt = now();
     switch (msg.type) {
       case 'execution_start':
+        this.#seenStart = true;
+        this.#markStarted();
+        break;
       case 'execution_cached':
       case 'progress_state':
         this.#markStarted();
@@ -379,12 +392,22 @@ class GenerationRun {
       }
       case 'executed':
         this.#markStarted();
+        if (typeof data.node === 'string')
+          this.#executedUi.set(data.node, (data.output ?? null) as NodeOutput | null);
         this.#fetchEarly(data as { node?: unknown; output?: unknown });
         break;
-      case 'execution_success':
+      case 'execution_success': {
+        // Every output node told its outputs on an unbroken socket: that is the result, and
+        // history (written a moment later, protocol §4's race) adds nothing to wait for.
+        const entry = this.#entryFromSocket();
+        if (entry) {
+          this.#finishFromHistory(entry, 'websocket');
+          break;
+        }
         // History is written just after; `executing` with node null normally follows at once.
         this.#later(250, () => void this.#fetchFinished('websocket'));
         break;
+      }
       case 'execution_error': {
         const d = data as unknown as ExecutionErrorData;
         if (d.exception_type === 'ExecutionBlocked') return; // WebSocket-only; the prompt still succeeds
@@ -396,6 +419,25 @@ class GenerationRun {
           this.#fail({ kind: 'execution_interrupted', data: data as unknown as ExecutionInterruptedData });
         break;
     }
+  }
+
+  /**
+   * The history entry the WebSocket has told in full, or null: the socket was up from
+   * `execution_start` on and every output node of the graph sent `executed` (a cached one too,
+   * with its cached UI). Otherwise (a reconnect, an output node without UI, an older server that
+   * stays silent for cached nodes) history is read as before.
+   */
+  #entryFromSocket(): HistoryEntry | null {
+    if (!this.#seenStart || this.#socketGap || !this.#objectInfo) return null;
+    const outputNodes = outputNodeIds(this.#req.graph, this.#objectInfo);
+    if (outputNodes.length === 0 || outputNodes.some((id) => !this.#executedUi.has(id))) return null;
+    const outputs: Record<string, NodeOutput> = {};
+    for (const [node, ui] of this.#executedUi) if (ui) outputs[node] = ui;
+    return {
+      prompt: [0, this.#id, this.#req.graph, {}, outputNodes] as unknown as HistoryEntry['prompt'],
+      outputs,
+      status: { status_str: 'success', completed: true, messages: [] },
+    };
   }
 
   /** After a finish signal: history, retried briefly on `{}` (the success/history race), then a full check. */

@@ -112,9 +112,25 @@ export function comboOptions(spec: InputSpec | undefined): string[] | null {
 
 /** Output node types according to the backend (falls back to core's known list when absent). */
 export function outputNodeTypes(objectInfo: ObjectInfo): Set<string> {
-  return new Set(
-    Object.entries(objectInfo)
-      .filter(([, i]) => i.output_node === true)
-      .map(([name]) => name),
-  );
+  let types = outputTypesOf.get(objectInfo);
+  if (!types) {
+    types = new Set(
+      Object.entries(objectInfo)
+        .filter(([, i]) => i.output_node === true)
+        .map(([name]) => name),
+    );
+    outputTypesOf.set(objectInfo, types);
+  }
+  return types;
+}
+
+/** A backend's /object_info is cached and shared: its output node types are worked out once. */
+const outputTypesOf = new WeakMap<ObjectInfo, Set<string>>();
+
+/** The ids of the graph's output nodes (what ComfyUI runs the prompt for), by the backend's /object_info. */
+export function outputNodeIds(graph: WorkflowGraph, objectInfo: ObjectInfo): string[] {
+  const types = outputNodeTypes(objectInfo);
+  return Object.entries(graph)
+    .filter(([, n]) => types.has(n.class_type))
+    .map(([id]) => id);
 }
