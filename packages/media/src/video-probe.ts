@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AppError } from '@framesmith/core';
-import { readMp4Tracks } from './mp4-tracks.ts';
+import { type Mp4Track, parseMoov, readMp4Tracks } from './mp4-tracks.ts';
 import { type FfprobeRun, WarmFfprobe } from './warm-ffprobe.ts';
 
 export type ProbeResult =
@@ -38,11 +38,19 @@ const SHOW_ARGS = [
 const PROBE_TIMEOUT_MS = 30_000;
 const spares = new Map<string, WarmFfprobe>();
 
-function warmPool(ffprobePath: string): WarmFfprobe {
-  let pool = spares.get(ffprobePath);
+function warmPool(ffprobePath: string, input: 'concat' | 'bytes' = 'concat'): WarmFfprobe {
+  const key = `${input}:${ffprobePath}`;
+  let pool = spares.get(key);
   if (!pool) {
-    pool = new WarmFfprobe({ binary: ffprobePath, args: SHOW_ARGS, settled: showsDecodedVideo });
-    spares.set(ffprobePath, pool);
+    pool = new WarmFfprobe({
+      binary: ffprobePath,
+      args: SHOW_ARGS,
+      settled: showsDecodedVideo,
+      input,
+      // Byte checks are for composed videos, a few per render: one spare is plenty.
+      spares: input === 'bytes' ? 1 : 2,
+    });
+    spares.set(key, pool);
   }
   return pool;
 }
@@ -81,26 +89,82 @@ export async function probeVideo(path: string, ffprobePath = 'ffprobe'): Promise
   // A fragmented MP4 has no duration in its header: ffprobe works it out.
   if (mp4Video && mp4Video.duration > 0) {
     const run = await warmPool(ffprobePath).probe(path, PROBE_TIMEOUT_MS);
-    if (run) {
-      let json: FfprobeJson;
-      try {
-        json = parseRun(run);
-      } catch (e) {
-        return { ok: false, reason: 'undecodable', error: publicError(e, path) };
-      }
-      const video = json.streams?.find((s) => s.codec_type === 'video');
-      if (!video) return { ok: false, reason: 'no_video_stream' };
-      return {
-        ok: true,
-        durationSeconds: mp4Video.duration / mp4Video.timescale,
-        width: video.width ?? mp4Video.width,
-        height: video.height ?? mp4Video.height,
-        codec: video.codec_name ?? 'unknown',
-        sizeBytes: size,
-      };
-    }
+    if (run) return verdictOf(run, mp4Video, path, size);
   }
   return probeDirectly(path, size, ffprobePath);
+}
+
+/**
+ * Checks an MP4 whose `moov` comes first from its first `length` bytes, read from the file and
+ * handed to a spare ffprobe: the header, a video stream, and the first frame decoded. For a file
+ * still being written past those bytes (a composed video while its later clips are copied); the
+ * caller makes sure the bytes are on disk and hold the first frame. Any other file, or one whose
+ * header is not within those bytes, goes to probeVideo.
+ */
+export async function probeVideoStart(
+  path: string,
+  length: number,
+  ffprobePath = 'ffprobe',
+): Promise<ProbeResult> {
+  const file = await open(path, 'r');
+  let bytes: Buffer;
+  let size: number;
+  try {
+    size = (await file.stat()).size;
+    bytes = Buffer.allocUnsafe(Math.min(length, size));
+    const { bytesRead } = await file.read(bytes, 0, bytes.length, 0);
+    bytes = bytes.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+  const video = leadingMoovVideo(bytes);
+  if (!video || video.duration <= 0) return probeVideo(path, ffprobePath);
+  const run = await warmPool(ffprobePath, 'bytes').probeBytes(bytes, PROBE_TIMEOUT_MS);
+  return run ? verdictOf(run, video, path, size) : probeVideo(path, ffprobePath);
+}
+
+/**
+ * A spare's run on an MP4 whose header we read: ffprobe says whether it decodes and what the
+ * stream is; the duration is the header's (what ffprobe would print; the concat demuxer that
+ * feeds a spare does not report it).
+ */
+function verdictOf(run: FfprobeRun, header: Mp4Track, path: string, size: number): ProbeResult {
+  let json: FfprobeJson;
+  try {
+    json = parseRun(run);
+  } catch (e) {
+    return { ok: false, reason: 'undecodable', error: publicError(e, path) };
+  }
+  const stream = json.streams?.find((s) => s.codec_type === 'video');
+  if (!stream) return { ok: false, reason: 'no_video_stream' };
+  return {
+    ok: true,
+    durationSeconds: header.duration / header.timescale,
+    width: stream.width ?? header.width,
+    height: stream.height ?? header.height,
+    codec: stream.codec_name ?? 'unknown',
+    sizeBytes: size,
+  };
+}
+
+/** The video track of a `moov` that precedes any `mdat` in these leading bytes, else null. */
+function leadingMoovVideo(bytes: Buffer): Mp4Track | null {
+  for (let off = 0; off + 8 <= bytes.length; ) {
+    let boxSize = bytes.readUInt32BE(off);
+    const type = bytes.toString('latin1', off + 4, off + 8);
+    if (boxSize === 1 && off + 16 <= bytes.length) boxSize = Number(bytes.readBigUInt64BE(off + 8));
+    if (type === 'mdat' || boxSize < 8) return null;
+    if (type === 'moov') {
+      if (off + boxSize > bytes.length) return null;
+      try {
+        return parseMoov(bytes.subarray(off, off + boxSize)).find((t) => t.handler === 'vide') ?? null;
+      } catch {
+        return null;
+      }
+    }
+    off += boxSize;
+  }
+  return null;
 }
 
 // Keep the file name, not where it lives.

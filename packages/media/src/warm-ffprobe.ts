@@ -42,6 +42,7 @@ export class WarmFfprobe {
   readonly #args: readonly string[];
   readonly #spares: number;
   readonly #settled: ((stdout: string) => boolean) | undefined;
+  readonly #input: 'concat' | 'bytes';
   #ready: Spare[] = [];
   #closed = false;
   /** Set after a spare failed to start: no more spares are started, callers run ffprobe cold. */
@@ -57,20 +58,23 @@ export class WarmFfprobe {
     args: readonly string[];
     spares?: number;
     settled?: (stdout: string) => boolean;
+    /**
+     * What a spare reads on stdin: `concat` (default), a list naming the file, which it opens by
+     * path; `bytes`, the file's own bytes (`probeBytes`). Bytes suit a file whose `moov` comes
+     * first: ffprobe then skips its stream analysis (the header says it all) and decodes only
+     * the first frame, 20–30 ms less here for a 832×480 H.264 file.
+     */
+    input?: 'concat' | 'bytes';
   }) {
     this.#binary = options.binary;
     this.#settled = options.settled;
+    this.#input = options.input ?? 'concat';
     this.#args = [
       ...options.args,
       // The concat demuxer has already probed the file it opens (decoding its first frame);
       // probing its own output again would decode that frame a second time.
       '-nofind_stream_info',
-      '-f',
-      'concat',
-      '-safe',
-      '0',
-      '-protocol_whitelist',
-      'file,pipe',
+      ...(this.#input === 'concat' ? ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file,pipe'] : []),
       '-i',
       'pipe:0',
     ];
@@ -84,8 +88,20 @@ export class WarmFfprobe {
 
   /** Probes `path` with a spare; null when no spare can be had (then run ffprobe directly). */
   async probe(path: string, timeoutMs: number): Promise<FfprobeRun | null> {
+    if (this.#input !== 'concat') throw new Error('this pool probes bytes: use probeBytes');
     const script = concatScript(path);
-    if (!script || this.#closed || this.#broken) return null;
+    if (!script) return null;
+    return this.#run(script, timeoutMs);
+  }
+
+  /** Probes a file's leading bytes with a spare (`input: 'bytes'`); null when no spare can be had. */
+  async probeBytes(bytes: Buffer, timeoutMs: number): Promise<FfprobeRun | null> {
+    if (this.#input !== 'bytes') throw new Error('this pool probes files by name: use probe');
+    return this.#run(bytes, timeoutMs);
+  }
+
+  async #run(input: string | Buffer, timeoutMs: number): Promise<FfprobeRun | null> {
+    if (this.#closed || this.#broken) return null;
     // No spare ready (the first check, or several at once): one started now still beats a
     // direct run only by little, but keeps a single code path.
     const spare = this.#take() ?? this.#tryStart();
@@ -97,8 +113,9 @@ export class WarmFfprobe {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdin.on('error', () => {}); // EPIPE when it died first: its exit code tells.
-    child.stdin.end(script);
+    // EPIPE when it died first (its exit code tells), or when it had read all it needed.
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
     try {
       const run = await spare.result;
       // Killed by someone else (it died waiting, unnoticed yet): no verdict on the file.

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, truncate } from '@framesmith/core';
-import { type ProbeResult, probeVideo } from '@framesmith/media';
+import { type ProbeResult, probeVideo, probeVideoStart } from '@framesmith/media';
 import {
   type ClipInfo,
   canStreamCopy,
@@ -70,9 +70,14 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
     const copy = canStreamCopy(clips, request.crossfadeSeconds) && fitsFormat;
     // ffprobe reads the header and the first frame only, so it can check a joined MP4 while the
     // rest of its bytes are still being copied; the join then confirms every byte arrived.
+    // Those leading bytes go to ffprobe as they are, read back from the file (no stream
+    // analysis to do: the header we wrote says it all), unless the first clip is very long.
     let check: Promise<ProbeResult> | undefined;
-    const startCheck = () => {
-      check = probeVideo(request.outPath);
+    const startCheck = (leadingBytes: number) => {
+      check =
+        leadingBytes <= CHECKED_PREFIX_MAX
+          ? probeVideoStart(request.outPath, leadingBytes)
+          : probeVideo(request.outPath);
       check.catch(() => {}); // awaited below; not unhandled if the join fails first
     };
     try {
@@ -124,6 +129,9 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
     if (work) await rm(work, { recursive: true, force: true });
   }
 }
+
+/** The most of a composed file's start read into memory for its check (a header and a first clip). */
+const CHECKED_PREFIX_MAX = 32 * 1024 * 1024;
 
 function compositionError(reason: string, cause?: unknown, extra: Record<string, unknown> = {}): AppError {
   if (cause instanceof AppError) return cause;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { type FileHandle, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Mp4File, readMp4File } from './mp4-header.ts';
@@ -347,8 +347,8 @@ function sampleEntryHead(stsd: Node): Buffer {
  * The output is our `ftyp` and `moov`, then one `mdat` holding every clip file whole, as it is
  * on disk (its own small header boxes included: inside `mdat` they are opaque bytes). The new
  * chunk offsets point at the samples where they sit in that copy. Copying whole files lets the
- * kernel do it (`cat` uses copy_file_range), at the speed of `cp`; only a small first clip
- * passes through this process, so that a check can start before the rest is copied.
+ * kernel do it (`cat` uses copy_file_range), at the speed of `cp`. A check can start as soon as
+ * the first clip is on disk, while the rest is still being copied (`afterFirstClip`).
  */
 export async function concatMp4(
   inputs: readonly (string | Mp4File)[],
@@ -356,10 +356,14 @@ export async function concatMp4(
   options: {
     /**
      * Called once the header and the first clip are on disk, while the others are still being
-     * copied: a check that reads only the header and the first frames can run alongside.
+     * copied, with how many leading bytes of the file they are: a check that reads only the
+     * header and the first frames can run alongside.
      */
-    afterFirstClip?: () => void;
-    /** A first clip up to this size is copied through this process (one read, one write). */
+    afterFirstClip?: (leadingBytes: number) => void;
+    /**
+     * Where the system does not show how far a copy has got (no /proc), a first clip up to this
+     * size is copied through this process, so that `afterFirstClip` can be called before the rest.
+     */
     inProcessFirstClipMaxBytes?: number;
   } = {},
 ): Promise<boolean> {
@@ -403,30 +407,39 @@ export async function concatMp4(
   const pads = padFiles(gaps); // made while the header is written
   pads.catch(() => {}); // awaited below
   try {
+    const total = head.length + dataLength;
+    // Where the system shows how far a copy has got, every clip is copied by the kernel and a
+    // check starts once the first is on disk; elsewhere a small first clip passes through here.
+    const tracked = (await positionOf(out)) !== null;
     const first = merged.ranges[0]!;
-    const firstInProcess = first.length <= (options.inProcessFirstClipMaxBytes ?? IN_PROCESS_CLIP_MAX);
+    const firstEnd = head.length + first.length + gaps[0]!;
+    const firstInProcess =
+      !tracked && first.length <= (options.inProcessFirstClipMaxBytes ?? IN_PROCESS_CLIP_MAX);
     if (firstInProcess) {
-      // The header and a first clip of a few MB in one write: spawning `cat` for it would cost
-      // more than copying it here.
+      // The header and a first clip of a few MB in one write.
       await out.writev([head, await readWhole(first), Buffer.alloc(gaps[0]!)]);
+      options.afterFirstClip?.(firstEnd);
     } else {
       await out.write(head);
     }
     const { path: padPath } = await pads;
-    const copied = (i: number) => {
-      const r = merged.ranges[i]!;
-      return gaps[i] ? [r.path, padPath(gaps[i]!)] : [r.path];
-    };
-    if (!firstInProcess) await appendFiles(out, copied(0));
-    options.afterFirstClip?.();
-    await appendFiles(
-      out,
-      merged.ranges.slice(1).flatMap((_, k) => copied(k + 1)),
-    );
-    const { size } = await out.stat();
-    if (size !== head.length + dataLength) {
+    const copied = merged.ranges.flatMap((r, i) => (gaps[i] ? [r.path, padPath(gaps[i]!)] : [r.path]));
+    const copying = appendFiles(out, firstInProcess ? copied.slice(gaps[0] ? 2 : 1) : copied, {
+      path: outPath,
+      length: total,
+    });
+    copying.catch(() => {}); // awaited below
+    const firstOnDisk =
+      options.afterFirstClip && !firstInProcess
+        ? untilPast(out, firstEnd, copying).then((reached) => reached && options.afterFirstClip?.(firstEnd))
+        : undefined;
+    await copying;
+    await firstOnDisk;
+    // Where the copies left off: with the length set ahead, the size alone would not show a short copy.
+    const written = (await positionOf(out)) ?? (await out.stat()).size;
+    if (written !== total) {
       throw new Error(
-        `the joined file has ${size} bytes, not ${head.length + dataLength}: a clip changed while it was copied`,
+        `the joined file has ${written} bytes, not ${total}: a clip changed while it was copied`,
       );
     }
   } finally {
@@ -452,11 +465,33 @@ async function readWhole(range: { path: string; length: number }): Promise<Buffe
   }
 }
 
-/** Appends the files at the handle's position: `cat` (a kernel copy) when it runs, else through this process. */
-async function appendFiles(out: FileHandle, paths: readonly string[]): Promise<void> {
+/**
+ * Appends the files at the handle's position: `cat` (a kernel copy) when it runs, else through
+ * this process. With `preallocate`, the file gets its final length and its blocks first
+ * (`fallocate`, where the system has it and /proc shows where the copy ended): copying into
+ * allocated blocks of a file that does not grow is 10–20 % faster here than appending.
+ */
+async function appendFiles(
+  out: FileHandle,
+  paths: readonly string[],
+  preallocate?: { path: string; length: number },
+): Promise<void> {
   if (paths.length === 0) return;
+  const [command, args] =
+    preallocate && (await positionOf(out)) !== null
+      ? [
+          'sh',
+          [
+            '-c',
+            'fallocate -l "$0" -- "$1" 2>/dev/null; shift; exec cat -- "$@"',
+            String(preallocate.length),
+            preallocate.path,
+            ...paths,
+          ],
+        ]
+      : ['cat', ['--', ...paths]];
   const started = await new Promise<boolean>((resolve, reject) => {
-    const child = spawn('cat', ['--', ...paths], { stdio: ['ignore', out.fd, 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', out.fd, 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => {
       stderr = (stderr + b.toString('utf8')).slice(-2000);
@@ -471,7 +506,7 @@ async function appendFiles(out: FileHandle, paths: readonly string[]): Promise<v
     });
   });
   if (started) return;
-  let at = (await out.stat()).size;
+  let at = (await positionOf(out)) ?? (await out.stat()).size;
   const buffer = Buffer.allocUnsafe(CHUNK);
   for (const path of paths) {
     const input = await open(path, 'r');
@@ -485,6 +520,42 @@ async function appendFiles(out: FileHandle, paths: readonly string[]): Promise<v
     } finally {
       await input.close();
     }
+  }
+}
+
+/**
+ * Resolves true once the handle's position (moved by `copying`) reaches `offset`, or once the
+ * copy succeeded; false when it failed. Polled: the kernel copies ~3 MB a millisecond here.
+ */
+async function untilPast(out: FileHandle, offset: number, copying: Promise<void>): Promise<boolean> {
+  let settled: boolean | undefined;
+  copying.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = false;
+    },
+  );
+  for (;;) {
+    if (settled !== undefined) return settled;
+    const at = await positionOf(out);
+    if (at === null || at >= offset) return true;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/**
+ * The handle's file position (Linux: /proc/self/fdinfo), which `cat` moved as it wrote: it
+ * shares the open file with us. null where the system does not show it.
+ */
+async function positionOf(out: FileHandle): Promise<number | null> {
+  try {
+    const info = await readFile(`/proc/self/fdinfo/${out.fd}`, 'latin1');
+    const pos = /^pos:\s*(\d+)/m.exec(info)?.[1];
+    return pos === undefined ? null : Number(pos);
+  } catch {
+    return null;
   }
 }
 

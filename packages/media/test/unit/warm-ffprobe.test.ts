@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { probeVideo } from '../../src/video-probe.ts';
+import { probeVideo, probeVideoStart } from '../../src/video-probe.ts';
 import { concatScript, WarmFfprobe } from '../../src/warm-ffprobe.ts';
 
 const run = promisify(execFile);
@@ -160,4 +160,32 @@ test('a run whose output already gives the verdict is taken without waiting for 
   const late = await waiting.probe('/any/file.mp4', 10_000);
   assert.ok(performance.now() - started >= 1500);
   assert.equal(late?.code, 0);
+});
+
+test("a faststart MP4's leading bytes are checked as the whole file is, and garbage in its first frame is found", async (t) => {
+  const { dir } = await fixture(t);
+  const fast = join(dir, 'fast.mp4');
+  execFileSync('ffmpeg', [
+    ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=16:duration=2'],
+    ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', fast],
+  ]);
+  const bytes = await readFile(fast);
+  const mdat = bytes.indexOf('mdat', 0, 'latin1');
+  // The header and the first half of the media data: the first frame, not the whole file.
+  const leading = mdat + Math.floor((bytes.length - mdat) / 2);
+  assert.ok(leading < bytes.length);
+  const start = await probeVideoStart(fast, leading);
+  const whole = await probeVideo(fast);
+  assert.deepEqual(start, whole);
+  // A file whose moov comes last cannot be checked from its start: it is checked whole.
+  const { clip } = await fixture(t);
+  assert.deepEqual(await probeVideoStart(clip, 1000), await probeVideo(clip));
+  // The first frame overwritten with noise: undecodable, though the header is intact.
+  const broken = join(dir, 'broken-fast.mp4');
+  await writeFile(
+    broken,
+    Buffer.concat([bytes.subarray(0, mdat + 4), Buffer.alloc(bytes.length - mdat - 4, 0x5a)]),
+  );
+  const result = await probeVideoStart(broken, leading);
+  assert.ok(!result.ok && result.reason === 'undecodable', JSON.stringify(result));
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -57,6 +57,23 @@ test('MP4 clips are joined byte for byte, with the timestamps ffmpeg concat give
   // And it decodes cleanly.
   execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', out, '-f', 'null', '-']);
   // A first clip too large to copy through this process goes by `cat` like the rest: same bytes.
+  // And a check can start once the header and the first clip are on disk: those bytes are final.
+  let leading: { bytes: number; atThatPoint: Buffer } | undefined;
+  const watched = join(dir, 'joined-watched.mp4');
+  assert.equal(
+    await concatMp4(clips, watched, {
+      afterFirstClip: (bytes) => {
+        assert.equal(leading, undefined, 'called once');
+        leading = { bytes, atThatPoint: readFileSync(watched).subarray(0, bytes) };
+      },
+    }),
+    true,
+  );
+  assert.ok(leading);
+  const final = readFileSync(watched);
+  assert.ok(final.equals(readFileSync(out)));
+  assert.ok(leading.bytes > statSync(clips[0]!).size && leading.bytes < final.length);
+  assert.ok(leading.atThatPoint.equals(final.subarray(0, leading.bytes)));
   const allByCat = join(dir, 'joined-by-cat.mp4');
   assert.equal(await concatMp4(clips, allByCat, { inProcessFirstClipMaxBytes: 0 }), true);
   assert.ok(readFileSync(allByCat).equals(readFileSync(out)));
