@@ -53,6 +53,11 @@ export interface GenerationRequest {
    * so the job can go to another backend instead of waiting forever.
    */
   queueTimeoutMs?: number;
+  /**
+   * The prompt id is new: nobody has sent it anywhere yet (a fresh attempt). The look at /queue
+   * and /history before the first send, which could only find nothing, is then skipped.
+   */
+  neverSent?: boolean;
   /** Where fetched outputs are written (created if needed). */
   outputDir: string;
   signal?: AbortSignal;
@@ -260,7 +265,7 @@ class GenerationRun {
   }
 
   async #submitUnlessPresent(): Promise<Located | null> {
-    const existing = await this.#locate();
+    const existing = this.#req.neverSent ? null : await this.#locate();
     if (existing) {
       this.#trace.resumed = true;
       this.#client.logger.info(

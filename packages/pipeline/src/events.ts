@@ -7,7 +7,12 @@ import {
   serializeSegment,
 } from '@framesmith/db';
 import { findAsset } from '@framesmith/db/queries/assets';
-import { getRenderJob, type RenderJobRow, renderJobResource } from '@framesmith/db/queries/render-jobs';
+import {
+  getRenderJob,
+  type RenderJobRow,
+  type RenderSegmentState,
+  renderJobResource,
+} from '@framesmith/db/queries/render-jobs';
 import type { Logger } from './logger.ts';
 
 /**
@@ -67,12 +72,14 @@ export async function publishSegments(database: Database, rows: readonly Segment
   for (const row of rows) await publishSegment(database, row, undefined, logger);
 }
 
+/** Announces a render job's state. `states`, its segments' states just read, save reading them again. */
 export async function publishRenderJob(
   database: Database,
   row: RenderJobRow,
   logger?: Logger,
+  states?: readonly RenderSegmentState[],
 ): Promise<void> {
-  const data = await renderJobResource(database.db, row).catch(() => undefined);
+  const data = await renderJobResource(database.db, row, states).catch(() => undefined);
   await notify(database, { kind: 'render-job', id: row.id, projectId: row.projectId, data }, logger);
 }
 

@@ -26,12 +26,13 @@ export async function advanceRenderJob(
   const { db } = ctx.database;
   const job = await findRenderJobRow(db, renderJobId);
   if (!job || (job.status !== 'queued' && job.status !== 'generating')) return job;
-  const step = decideRenderStep(await renderSegmentStates(db, job.segmentIds));
+  const states = await renderSegmentStates(db, job.segmentIds);
+  const step = decideRenderStep(states);
   let moved: RenderJobRow | null = null;
   switch (step.step) {
     case 'wait':
       // Still running, but its counts and progress (derived from the segments) changed.
-      await publishRenderJob(ctx.database, job, ctx.logger);
+      await publishRenderJob(ctx.database, job, ctx.logger, states);
       return job;
     case 'compose':
       moved = await moveRenderJob(db, job.id, ['queued', 'generating'], 'compositing', {}, SETTLED);

@@ -115,6 +115,8 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
       const result = await runGeneration(lease.client, {
         graph: spec.prompt,
         promptId,
+        // A fresh attempt's prompt id was made by this claim: no backend can have it yet.
+        neverSent: claim.kind === 'fresh',
         generationTimeoutMs: spec.generationTimeoutMs ?? ctx.config.COMFYUI_GENERATION_TIMEOUT_MS,
         outputDir,
         signal: abort.signal,

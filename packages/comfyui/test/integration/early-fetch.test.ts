@@ -46,6 +46,23 @@ describe('outputs announced by `executed`', () => {
     assert.ok(r.outputs[0]!.durationSeconds > 0 && r.outputs[0]!.sizeBytes > 0);
   });
 
+  test('a prompt id never sent before is submitted without first looking for it on the backend', async () => {
+    const calls = recorded(client);
+    const queue = client.getQueue.bind(client);
+    client.getQueue = (...args) => {
+      calls.push('queue');
+      return queue(...args);
+    };
+    const r = await runGeneration(client, out.request({ neverSent: true }));
+    assert.equal(r.outputs.length, 1);
+    assert.equal(r.trace.submits, 1);
+    assert.deepEqual(
+      calls.filter((c) => c !== 'view'),
+      [],
+      'no /queue or /history look before the send',
+    );
+  });
+
   test('a corrupt output found early still fails the generation as COMFYUI_OUTPUT_ERROR', async () => {
     await sim.setFaults([{ kind: 'corrupt_output', count: 1 }]);
     await assert.rejects(runGeneration(client, out.request()), (e: unknown) => {

@@ -135,12 +135,17 @@ async function outputOf(db: Executor, assetId: string | null): Promise<AssetSumm
   return a ?? null;
 }
 
-export async function renderJobResource(db: Executor, row: RenderJobRow): Promise<RenderJob> {
-  const [states, output] = await Promise.all([
-    renderSegmentStates(db, row.segmentIds),
+/** The render job as the API shows it. `states` saves a read when the caller has just read them. */
+export async function renderJobResource(
+  db: Executor,
+  row: RenderJobRow,
+  states?: readonly RenderSegmentState[],
+): Promise<RenderJob> {
+  const [segmentStates, output] = await Promise.all([
+    states ?? renderSegmentStates(db, row.segmentIds),
     outputOf(db, row.outputAssetId),
   ]);
-  return serializeRenderJob(row, states, output);
+  return serializeRenderJob(row, segmentStates, output);
 }
 
 export async function getRenderJob(db: Executor, id: string): Promise<RenderJob> {
