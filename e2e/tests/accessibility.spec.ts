@@ -46,6 +46,9 @@ test('projects page, timeline, forms, dialogs, backends panel and workflow libra
 
 test('keyboard only: skip link, then create a project and reach its first field', async ({ page }) => {
   await page.goto('/');
+  // As a person would, start once the page has drawn its content: a Tab pressed while the
+  // project list is still loading lands on whatever is focusable at that moment.
+  await expect(page.getByLabel('Project name')).toBeVisible();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
   await page.keyboard.press('Enter');
