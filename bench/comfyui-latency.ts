@@ -196,6 +196,8 @@ async function main() {
     const r = await runGeneration(client, {
       graph: graph(i),
       promptId: randomUUID(),
+      // A new id, as the pipeline's fresh attempts send: no look for it before the send.
+      neverSent: true,
       generationTimeoutMs: 60_000,
       outputDir: join(dir, String(i)),
     });

@@ -47,8 +47,9 @@ function warmPool(ffprobePath: string, input: 'concat' | 'bytes' = 'concat'): Wa
       args: SHOW_ARGS,
       settled: showsDecodedVideo,
       input,
-      // Byte checks are for composed videos, a few per render: one spare is plenty.
-      spares: input === 'bytes' ? 1 : 2,
+      // Two, so that a check leaves one ready and its replacement starts a moment after, not
+      // while the composition it checks is still copying (loading ffprobe takes a core ~65 ms).
+      spares: 2,
     });
     spares.set(key, pool);
   }
