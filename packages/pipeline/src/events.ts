@@ -85,6 +85,20 @@ export async function publishRenderJob(
 
 type Listener = (event: LiveEvent) => void;
 
+function parseNotice(payload: string): Notice | null {
+  try {
+    return JSON.parse(payload) as Notice;
+  } catch {
+    return null;
+  }
+}
+
+function eventOf(notice: Notice, data: Segment | RenderJob): LiveEvent {
+  return notice.kind === 'segment'
+    ? { event: 'segment', projectId: notice.projectId, data: data as Segment }
+    : { event: 'render-job', projectId: notice.projectId, data: data as RenderJob };
+}
+
 /** One LISTEN per process, fanned out to subscribers filtered by project. */
 export class EventHub {
   private readonly database: Database;
@@ -98,6 +112,8 @@ export class EventHub {
    * and a later notice must never overtake it, or clients would be left showing an older state.
    */
   private dispatching: Promise<void> = Promise.resolve();
+  /** Notices waiting in `dispatching`. With none, one that carries its resource goes out at once. */
+  private queued = 0;
 
   private constructor(database: Database, logger?: Logger) {
     this.database = database;
@@ -107,9 +123,21 @@ export class EventHub {
   static async start(database: Database, logger?: Logger): Promise<EventHub> {
     const hub = new EventHub(database, logger);
     hub.unlisten = await database.listen(EVENTS_CHANNEL, (payload) => {
+      const notice = parseNotice(payload);
+      if (!notice) return;
+      // In this very turn, before whatever the publisher does next (on the embedded database,
+      // its next query would hold the thread first): nothing is ahead of it to keep order with.
+      if (hub.queued === 0 && notice.data) {
+        hub.deliver(eventOf(notice, notice.data));
+        return;
+      }
+      hub.queued++;
       hub.dispatching = hub.dispatching
-        .then(() => hub.dispatch(payload))
-        .catch((err) => logger?.warn({ err }, 'live event dispatch failed'));
+        .then(() => hub.dispatch(notice))
+        .catch((err) => logger?.warn({ err }, 'live event dispatch failed'))
+        .finally(() => {
+          hub.queued--;
+        });
     });
     // PostgreSQL: the LISTEN connection was lost and is back; whatever was notified meanwhile is gone.
     hub.stopResets = database.onListenReset?.(() => hub.reset()) ?? null;
@@ -153,34 +181,29 @@ export class EventHub {
     return this.listeners.size;
   }
 
-  private async dispatch(payload: string): Promise<void> {
-    let notice: Notice;
+  private async dispatch(notice: Notice): Promise<void> {
+    if (!this.hasSubscribers(notice.projectId)) return;
+    let data: Segment | RenderJob;
     try {
-      notice = JSON.parse(payload) as Notice;
-    } catch {
-      return;
-    }
-    const wanted = [...this.listeners].filter(([, p]) => p === null || p === notice.projectId);
-    if (wanted.length === 0) return;
-    let event: LiveEvent;
-    try {
-      event =
-        notice.kind === 'segment'
-          ? {
-              event: 'segment',
-              projectId: notice.projectId,
-              data: (notice.data as Segment | undefined) ?? (await getSegment(this.database.db, notice.id)),
-            }
-          : {
-              event: 'render-job',
-              projectId: notice.projectId,
-              data:
-                (notice.data as RenderJob | undefined) ?? (await getRenderJob(this.database.db, notice.id)),
-            };
+      data =
+        notice.data ??
+        (notice.kind === 'segment'
+          ? await getSegment(this.database.db, notice.id)
+          : await getRenderJob(this.database.db, notice.id));
     } catch {
       return; // deleted meanwhile
     }
-    for (const [listener] of wanted) {
+    this.deliver(eventOf(notice, data));
+  }
+
+  private hasSubscribers(projectId: string): boolean {
+    for (const p of this.listeners.values()) if (p === null || p === projectId) return true;
+    return false;
+  }
+
+  private deliver(event: LiveEvent): void {
+    for (const [listener, p] of [...this.listeners]) {
+      if (p !== null && p !== event.projectId) continue;
       try {
         listener(event);
       } catch (err) {

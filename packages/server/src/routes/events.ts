@@ -60,11 +60,11 @@ const plugin: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) 
         req.query.scope === 'backends'
           ? () => {}
           : hub.subscribe(projectId, (e) => {
-              res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
+              sendEvent(res, `event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
             });
       const stopBackends =
         deps.backendChanges?.onBackendChange((b) => {
-          res.write(`event: backend\ndata: ${JSON.stringify(b)}\n\n`);
+          sendEvent(res, `event: backend\ndata: ${JSON.stringify(b)}\n\n`);
         }) ?? (() => {});
       // Notifications were missed (lost LISTEN connection): end the stream; the browser
       // reconnects and the client refetches the project when its EventSource reopens.
@@ -85,3 +85,13 @@ const plugin: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) 
 };
 
 export const eventRoutes = plugin as RoutePlugin;
+
+/**
+ * Writes an event and puts it on the wire now. Node holds a response's writes until the next
+ * tick; an event published in the middle of a run of embedded-database queries (which never
+ * leave the microtask queue) would otherwise wait for all of them.
+ */
+export function sendEvent(res: ServerResponse, text: string): void {
+  res.write(text);
+  res.socket?.uncork();
+}
