@@ -506,7 +506,7 @@ async function appendFiles(
     });
   });
   if (started) return;
-  let at = (await positionOf(out)) ?? (await out.stat()).size;
+  // At the handle's position, moving it as `cat` would: the caller reads it back.
   const buffer = Buffer.allocUnsafe(CHUNK);
   for (const path of paths) {
     const input = await open(path, 'r');
@@ -514,8 +514,7 @@ async function appendFiles(
       for (;;) {
         const { bytesRead } = await input.read(buffer, 0, CHUNK);
         if (bytesRead === 0) break;
-        await out.write(buffer, 0, bytesRead, at);
-        at += bytesRead;
+        await out.write(buffer, 0, bytesRead);
       }
     } finally {
       await input.close();

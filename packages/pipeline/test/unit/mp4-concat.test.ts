@@ -74,6 +74,16 @@ test('MP4 clips are joined byte for byte, with the timestamps ffmpeg concat give
   assert.ok(final.equals(readFileSync(out)));
   assert.ok(leading.bytes > statSync(clips[0]!).size && leading.bytes < final.length);
   assert.ok(leading.atThatPoint.equals(final.subarray(0, leading.bytes)));
+  // Without `cat` (nothing on PATH), the copy goes through this process: the same bytes.
+  const byProcess = join(dir, 'joined-by-process.mp4');
+  const path = process.env.PATH;
+  process.env.PATH = '';
+  try {
+    assert.equal(await concatMp4(clips, byProcess), true);
+  } finally {
+    process.env.PATH = path;
+  }
+  assert.ok(readFileSync(byProcess).equals(final));
   const allByCat = join(dir, 'joined-by-cat.mp4');
   assert.equal(await concatMp4(clips, allByCat, { inProcessFirstClipMaxBytes: 0 }), true);
   assert.ok(readFileSync(allByCat).equals(readFileSync(out)));
