@@ -439,7 +439,7 @@ class GenerationRun {
     const outputs: Record<string, NodeOutput> = {};
     for (const [node, ui] of this.#executedUi) if (ui) outputs[node] = ui;
     return {
-      prompt: [0, this.#id, this.#req.graph, {}, outputNodes] as unknown as HistoryEntry['prompt'],
+      prompt: [0, this.#id, this.#req.graph, {}, outputNodes],
       outputs,
       status: { status_str: 'success', completed: true, messages: [] },
     };

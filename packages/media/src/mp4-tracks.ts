@@ -227,6 +227,15 @@ export async function readTopLevelBoxes(
   }
 }
 
+/** The `moov` box at the start of these bytes: before any `mdat` and whole within them; else null. */
+export function leadingMoov(bytes: Buffer): Buffer | null {
+  for (const box of children(bytes, 0, bytes.length)) {
+    if (box.type === 'mdat') return null;
+    if (box.type === 'moov') return bytes.subarray(box.start, box.end);
+  }
+  return null; // no moov, or one (or an mdat) running past these bytes
+}
+
 /** The tracks of a plain (unfragmented) MP4, or null when the file is not one this reader understands. */
 export async function readMp4Tracks(path: string): Promise<Mp4Track[] | null> {
   const file = await readTopLevelBoxes(path, ['moov'], 'moov');

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AppError } from '@framesmith/core';
-import { type Mp4Track, parseMoov, readMp4Tracks } from './mp4-tracks.ts';
+import { leadingMoov, type Mp4Track, parseMoov, readMp4Tracks } from './mp4-tracks.ts';
 import { type FfprobeRun, WarmFfprobe } from './warm-ffprobe.ts';
 
 export type ProbeResult =
@@ -47,9 +47,6 @@ function warmPool(ffprobePath: string, input: 'concat' | 'bytes' = 'concat'): Wa
       args: SHOW_ARGS,
       settled: showsDecodedVideo,
       input,
-      // Two, so that a check leaves one ready and its replacement starts a moment after, not
-      // while the composition it checks is still copying (loading ffprobe takes a core ~65 ms).
-      spares: 2,
     });
     spares.set(key, pool);
   }
@@ -148,24 +145,14 @@ function verdictOf(run: FfprobeRun, header: Mp4Track, path: string, size: number
   };
 }
 
-/** The video track of a `moov` that precedes any `mdat` in these leading bytes, else null. */
+/** The video track of the `moov` these leading bytes start with, else null. */
 function leadingMoovVideo(bytes: Buffer): Mp4Track | null {
-  for (let off = 0; off + 8 <= bytes.length; ) {
-    let boxSize = bytes.readUInt32BE(off);
-    const type = bytes.toString('latin1', off + 4, off + 8);
-    if (boxSize === 1 && off + 16 <= bytes.length) boxSize = Number(bytes.readBigUInt64BE(off + 8));
-    if (type === 'mdat' || boxSize < 8) return null;
-    if (type === 'moov') {
-      if (off + boxSize > bytes.length) return null;
-      try {
-        return parseMoov(bytes.subarray(off, off + boxSize)).find((t) => t.handler === 'vide') ?? null;
-      } catch {
-        return null;
-      }
-    }
-    off += boxSize;
+  const moov = leadingMoov(bytes);
+  try {
+    return moov ? (parseMoov(moov).find((t) => t.handler === 'vide') ?? null) : null;
+  } catch {
+    return null; // a malformed box: the whole-file check says what is wrong with it
   }
-  return null;
 }
 
 // Keep the file name, not where it lives.

@@ -424,10 +424,12 @@ export async function concatMp4(
     }
     const { path: padPath } = await pads;
     const copied = merged.ranges.flatMap((r, i) => (gaps[i] ? [r.path, padPath(gaps[i]!)] : [r.path]));
-    const copying = appendFiles(out, firstInProcess ? copied.slice(gaps[0] ? 2 : 1) : copied, {
-      path: outPath,
-      length: total,
-    });
+    const copying = appendFiles(
+      out,
+      firstInProcess ? copied.slice(gaps[0] ? 2 : 1) : copied,
+      // The final length set first only where the copy's end can be read back (see below).
+      tracked ? { path: outPath, length: total } : undefined,
+    );
     copying.catch(() => {}); // awaited below
     const firstOnDisk =
       options.afterFirstClip && !firstInProcess
@@ -467,9 +469,10 @@ async function readWhole(range: { path: string; length: number }): Promise<Buffe
 
 /**
  * Appends the files at the handle's position: `cat` (a kernel copy) when it runs, else through
- * this process. With `preallocate`, the file gets its final length and its blocks first
- * (`fallocate`, where the system has it and /proc shows where the copy ended): copying into
- * allocated blocks of a file that does not grow is 10–20 % faster here than appending.
+ * this process. With `preallocate` (for a caller that reads back where the copy ended: the size
+ * no longer shows it), the file gets its final length and its blocks first (`fallocate`, where
+ * the system has it): copying into allocated blocks of a file that does not grow is 10–20 %
+ * faster here than appending.
  */
 async function appendFiles(
   out: FileHandle,
@@ -477,19 +480,18 @@ async function appendFiles(
   preallocate?: { path: string; length: number },
 ): Promise<void> {
   if (paths.length === 0) return;
-  const [command, args] =
-    preallocate && (await positionOf(out)) !== null
-      ? [
-          'sh',
-          [
-            '-c',
-            'fallocate -l "$0" -- "$1" 2>/dev/null; shift; exec cat -- "$@"',
-            String(preallocate.length),
-            preallocate.path,
-            ...paths,
-          ],
-        ]
-      : ['cat', ['--', ...paths]];
+  const [command, args] = preallocate
+    ? [
+        'sh',
+        [
+          '-c',
+          'fallocate -l "$0" -- "$1" 2>/dev/null; shift; exec cat -- "$@"',
+          String(preallocate.length),
+          preallocate.path,
+          ...paths,
+        ],
+      ]
+    : ['cat', ['--', ...paths]];
   const started = await new Promise<boolean>((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', out.fd, 'pipe'] });
     let stderr = '';
