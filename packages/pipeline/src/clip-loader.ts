@@ -22,6 +22,22 @@ export async function loadWorkflowSource(db: Executor, segment: SegmentRow): Pro
   };
 }
 
+/**
+ * Whether two reads of a segment give the same clip spec inputs (its text, params and
+ * workflow): a spec built from one holds for the other.
+ */
+export function sameClipInputs(a: SegmentRow, b: SegmentRow): boolean {
+  return (
+    a.id === b.id &&
+    a.prompt === b.prompt &&
+    a.negativePrompt === b.negativePrompt &&
+    a.workflowId === b.workflowId &&
+    // jsonb values of one table read back with the same key order.
+    JSON.stringify([a.params, a.inlineWorkflow, a.inlineBindings]) ===
+      JSON.stringify([b.params, b.inlineWorkflow, b.inlineBindings])
+  );
+}
+
 export async function loadClipSpec(
   db: Executor,
   segment: SegmentRow,

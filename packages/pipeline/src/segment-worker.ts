@@ -3,17 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, type ProjectSettings } from '@framesmith/core';
 import { type BackendPool, type Lease, runGeneration, type GenerationProgress } from '@framesmith/comfyui';
-import { findProjectRow } from '@framesmith/db';
-import { deleteAssetRow, insertAsset } from '@framesmith/db/queries/assets';
+import { findProjectRow, findSegmentRow, type SegmentRow } from '@framesmith/db';
 import {
   claimSegment,
-  closeAttempt,
   completeSegment,
   setAttemptBackend,
   updateGeneratingSegment,
 } from '@framesmith/db/queries/attempts';
 import { moveRenderJob } from '@framesmith/db/queries/render-jobs';
-import { loadClipSpec } from './clip-loader.ts';
+import { loadClipSpec, sameClipInputs } from './clip-loader.ts';
+import type { ClipSpec } from './clip-spec.ts';
 import type { PipelineContext } from './context.ts';
 import { publishSegment } from './events.ts';
 import { type AttemptContext, handleGenerationFailure, SegmentCancelled } from './failure-handler.ts';
@@ -35,6 +34,11 @@ export interface SegmentWorkerDeps {
   progressIntervalMs?: number;
 }
 
+interface Prepared {
+  spec: ClipSpec;
+  lease: Lease;
+}
+
 export interface SegmentWorker {
   handler: JobHandler<'segment-generate'>;
   /** Interrupts the local run of a segment (the user cancelled it); false when it does not run here. */
@@ -48,14 +52,47 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
   const progressIntervalMs = deps.progressIntervalMs ?? 250;
   const { db } = ctx.database;
 
+  /** What to send for a segment: its prompt graph, built from its workflow and settings. */
+  async function specOf(segment: SegmentRow): Promise<ClipSpec> {
+    const project = await findProjectRow(db, segment.projectId);
+    const settings: ProjectSettings = project?.settings ?? {};
+    return loadClipSpec(db, segment, settings);
+  }
+
+  /** What to send for a segment and a backend to send it to. */
+  async function prepare(segment: SegmentRow, signal: AbortSignal): Promise<Prepared> {
+    const spec = await specOf(segment);
+    const lease = await deps.pool.acquire({ signal, requirements: { graph: spec.prompt } });
+    return { spec, lease };
+  }
+
   const handler: JobHandler<'segment-generate'> = async (payload, job) => {
     const takenAt = clock();
-    const claim = await claimSegment(db, {
-      segmentId: payload.segmentId,
-      jobId: job.jobId,
-      promptIdFor: (n) => promptIdFor(payload.segmentId, n),
-    });
+    const abort = new AbortController();
+    // A queued segment is read, its prompt built and a backend leased before it is claimed, so
+    // the claim records the backend with the rest (one write, one event) and the segment shows
+    // `generating` only once a backend takes it. A failure here is the attempt's failure,
+    // raised once the claim has made the attempt.
+    const seen = await findSegmentRow(db, payload.segmentId);
+    const preparing = seen?.status === 'queued' ? prepare(seen, abort.signal) : null;
+    const earlyLease = await preparing?.then(
+      (p) => p.lease,
+      () => null,
+    );
+    let claim: Awaited<ReturnType<typeof claimSegment>>;
+    try {
+      claim = await claimSegment(db, {
+        segmentId: payload.segmentId,
+        jobId: job.jobId,
+        promptIdFor: (n) => promptIdFor(payload.segmentId, n),
+        backend: earlyLease?.name ?? null,
+      });
+    } catch (error) {
+      earlyLease?.release('ok');
+      throw error;
+    }
     if (claim.kind === 'skip') {
+      earlyLease?.release('ok');
       ctx.logger.debug(
         { segmentId: payload.segmentId, jobId: job.jobId, reason: claim.reason },
         'segment job skipped',
@@ -65,48 +102,55 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     const { segment, attempt } = claim;
     const promptId = attempt.promptId!;
     const run: AttemptContext = { segment, attempt, promptId, backend: attempt.backend, cancelled: false };
-    const abort = new AbortController();
     running.set(segment.id, abort);
+    // What was prepared holds only for a fresh claim of the segment as it was read.
+    const prepared = claim.kind === 'fresh' && seen && sameClipInputs(seen, segment) ? preparing : null;
+    if (!prepared) earlyLease?.release('ok');
     let lease: Lease | null = null;
     let outputDir: string | null = null;
-    let announced: Promise<unknown> = Promise.resolve();
-    try {
-      // What to send is read while the claim is announced: independent reads, one wait.
-      const specRead = (async () => {
-        const project = await findProjectRow(db, segment.projectId);
-        const settings: ProjectSettings = project?.settings ?? {};
-        return loadClipSpec(db, segment, settings);
-      })();
-      specRead.catch(() => {}); // awaited below; a failure there is this attempt's failure
-      // The claim is announced (the segment's event, its render job moved on) while the
-      // backend is chosen: the backend's event waits only for the announcement to be out.
-      announced =
+    // The claim is announced (the segment's event, its render job moved on) once the prompt is
+    // on the backend: its database work then overlaps the generation instead of delaying the
+    // send. Every later event of this attempt waits for it.
+    let announcing: Promise<unknown> | null = null;
+    const announce = (): Promise<unknown> => {
+      announcing ??=
         claim.kind === 'fresh'
           ? Promise.all([
               publishSegment(ctx.database, segment, undefined, ctx.logger),
               segment.renderJobId ? startRenderJob(ctx, segment.renderJobId) : undefined,
             ])
-          : Promise.resolve([]);
-      announced.catch(() => {}); // awaited below
+          : Promise.resolve();
+      return announcing;
+    };
+    try {
       if (claim.kind === 'resume') {
         ctx.logger.info(
           { segmentId: segment.id, promptId, jobId: job.jobId, retryCount: job.retryCount },
           'resuming a generation after a worker stopped',
         );
       }
-      const spec = await specRead;
-      lease = resumeLease(deps.pool, claim.kind === 'resume' ? attempt.backend : null);
-      lease ??= await deps.pool.acquire({ signal: abort.signal, requirements: { graph: spec.prompt } });
-      run.backend = lease.name;
-      const [withBackend] = await Promise.all([
-        updateGeneratingSegment(db, segment.id, promptId, { backend: lease.name }),
-        setAttemptBackend(db, attempt.id, lease.name),
-        announced,
-      ]);
-      if (!withBackend) throw new SegmentCancelled();
-      await publishSegment(ctx.database, withBackend, undefined, ctx.logger);
+      let spec: ClipSpec;
+      if (prepared) {
+        ({ spec, lease } = await prepared);
+        run.backend = lease.name;
+      } else {
+        // A resumed attempt goes back to its backend; a segment that changed since it was read
+        // is prepared again. Either way the backend is recorded after the claim.
+        const resumed = claim.kind === 'resume' ? resumeLease(deps.pool, attempt.backend) : null;
+        ({ spec, lease } = resumed
+          ? { spec: await specOf(segment), lease: resumed }
+          : await prepare(segment, abort.signal));
+        run.backend = lease.name;
+        const [withBackend] = await Promise.all([
+          updateGeneratingSegment(db, segment.id, promptId, { backend: lease.name }),
+          setAttemptBackend(db, attempt.id, lease.name),
+          announce(),
+        ]);
+        if (!withBackend) throw new SegmentCancelled();
+        await publishSegment(ctx.database, withBackend, undefined, ctx.logger);
+      }
 
-      const progress = progressWriter(ctx, segment.id, promptId, progressIntervalMs, () => {
+      const progress = progressWriter(ctx, segment.id, promptId, progressIntervalMs, announce, () => {
         run.cancelled = true;
         abort.abort(new SegmentCancelled());
       });
@@ -120,7 +164,11 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         generationTimeoutMs: spec.generationTimeoutMs ?? ctx.config.COMFYUI_GENERATION_TIMEOUT_MS,
         outputDir,
         signal: abort.signal,
-        onProgress: progress.onProgress,
+        // The first report comes as soon as the backend has the prompt.
+        onProgress: (e) => {
+          void announce().catch(() => {});
+          progress.onProgress(e);
+        },
       });
       await progress.flush();
       lease.release('ok');
@@ -135,26 +183,26 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
       const key = storageKeys.clip(segment.projectId, segment.id, attempt.attempt, media.extension);
       const stored = await ctx.storage.putFile(key, output.path);
       const storedAt = clock();
-      const asset = await insertAsset(db, {
-        projectId: segment.projectId,
-        kind: 'clip',
-        storageKey: key,
-        contentType: media.contentType,
-        sizeBytes: stored.sizeBytes,
-        durationSeconds: output.durationSeconds,
-        width: output.width,
-        height: output.height,
-      });
       const completed = await completeSegment(db, {
         segmentId: segment.id,
         promptId,
-        assetId: asset.id,
+        attemptId: attempt.id,
         contentHash: spec.contentHash,
+        asset: {
+          projectId: segment.projectId,
+          kind: 'clip',
+          storageKey: key,
+          contentType: media.contentType,
+          sizeBytes: stored.sizeBytes,
+          durationSeconds: output.durationSeconds,
+          width: output.width,
+          height: output.height,
+        },
+        times: { queueMs: Math.round(result.queueMs), executionMs: Math.round(result.executionMs) },
       });
       const completedAt = clock();
       if (!completed) {
         // Cancelled (or taken by another job) while finishing: the clip is not used.
-        await deleteAssetRow(db, asset.id);
         await ctx.storage.delete(key);
         throw new SegmentCancelled();
       }
@@ -181,14 +229,9 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         },
         'segment generated',
       );
-      await Promise.all([
-        publishSegment(ctx.database, completed, asset, ctx.logger),
-        closeAttempt(db, attempt.id, 'succeeded', null, {
-          queueMs: Math.round(result.queueMs),
-          executionMs: Math.round(result.executionMs),
-        }),
-      ]);
-      await advanceRenderJob(ctx, completed.renderJobId);
+      await announce();
+      await publishSegment(ctx.database, completed.segment, completed.asset, ctx.logger);
+      await advanceRenderJob(ctx, completed.segment.renderJobId);
       return { outcome: 'completed' };
     } catch (error) {
       lease?.release(
@@ -196,7 +239,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
       );
       if (abort.signal.aborted && abort.signal.reason instanceof SegmentCancelled) run.cancelled = true;
       // The failure's events must follow the claim's, not race them.
-      await announced.catch(() => {});
+      await announce().catch(() => {});
       // Awaited here: the finally below awaits too, and a bare returned promise would sit unhandled meanwhile.
       return await handleGenerationFailure(ctx, run, error);
     } finally {
@@ -244,10 +287,13 @@ function resumeLease(pool: BackendPool, backend: string | null): Lease | null {
   return { name: backend, client, release: () => {} };
 }
 
-/** A render job's first segment started: the job is generating. */
+/**
+ * A render job's first segment started: the job is generating, and says so. Later claims change
+ * only its generating count, which its next event (a segment done) carries.
+ */
 async function startRenderJob(ctx: PipelineContext, renderJobId: string): Promise<void> {
-  await moveRenderJob(ctx.database.db, renderJobId, ['queued'], 'generating');
-  await advanceRenderJob(ctx, renderJobId);
+  const moved = await moveRenderJob(ctx.database.db, renderJobId, ['queued'], 'generating');
+  if (moved) await advanceRenderJob(ctx, renderJobId);
 }
 
 const clock = () => performance.timeOrigin + performance.now();
@@ -255,14 +301,15 @@ const round = (n: number) => Math.round(n * 10) / 10;
 
 /**
  * Writes progress and queue position at most every `intervalMs` (the last value is never lost),
- * publishing each write. A write that finds the segment no longer generating this prompt means
- * it was cancelled: `onGone` stops the run.
+ * publishing each write after what `after` announces. A write that finds the segment no longer
+ * generating this prompt means it was cancelled: `onGone` stops the run.
  */
 function progressWriter(
   ctx: PipelineContext,
   segmentId: string,
   promptId: string,
   intervalMs: number,
+  after: () => Promise<unknown>,
   onGone: () => void,
 ) {
   let pending: { progress?: number; queuePosition?: number | null } | null = null;
@@ -278,6 +325,7 @@ function progressWriter(
     lastWrite = Date.now();
     chain = chain.then(async () => {
       try {
+        await after().catch(() => {}); // its failure is the attempt's, raised where it is awaited
         const row = await updateGeneratingSegment(ctx.database.db, segmentId, promptId, changes);
         if (!row) onGone();
         else await publishSegment(ctx.database, row, undefined, ctx.logger);

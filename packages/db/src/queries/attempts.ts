@@ -1,8 +1,10 @@
-import { and, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, exists, gt, lt, sql } from 'drizzle-orm';
 import type { ErrorCode, ErrorDetail } from '@framesmith/core';
-import { generationAttempts, segments } from '../schema.ts';
+import { assets, generationAttempts, segments } from '../schema.ts';
 import type { Db } from '../open-db.ts';
 import { CLEARED_SEGMENT_ERROR, type Executor } from './common.ts';
+import type { AssetRow, NewAsset } from './assets.ts';
 import type { SegmentRow } from './render-jobs.ts';
 
 /**
@@ -36,11 +38,28 @@ export type Claim =
  */
 export async function claimSegment(
   db: Db,
-  claim: { segmentId: string; jobId: string; promptIdFor: (lifetimeAttempt: number) => string },
+  claim: {
+    segmentId: string;
+    jobId: string;
+    promptIdFor: (lifetimeAttempt: number) => string;
+    /** The backend already leased for a fresh attempt, recorded with it (none: set later). */
+    backend?: string | null;
+  },
 ): Promise<Claim> {
   return db.transaction(async (tx) => {
-    const [segment] = await tx.select().from(segments).where(eq(segments.id, claim.segmentId)).for('update');
-    if (!segment) return { kind: 'skip', reason: 'segment deleted', segment: null };
+    // The row, locked, with the segment's last lifetime attempt number: one round trip.
+    const [found] = await tx
+      .select({
+        segment: segments,
+        // Spelled out: drizzle leaves a one-table select's columns unqualified, and an
+        // unqualified "id" in the subquery would be the attempt's.
+        last: sql<number>`(select coalesce(max(a.attempt), 0)::int from generation_attempts a where a.segment_id = segments.id)`,
+      })
+      .from(segments)
+      .where(eq(segments.id, claim.segmentId))
+      .for('update', { of: segments });
+    if (!found) return { kind: 'skip', reason: 'segment deleted', segment: null };
+    const { segment } = found;
     if (segment.status === 'generating') {
       const [attempt] = await tx
         .select()
@@ -56,12 +75,9 @@ export async function claimSegment(
       return { kind: 'skip', reason: 'another job is generating this segment', segment };
     }
     if (segment.status !== 'queued') return { kind: 'skip', reason: `segment is ${segment.status}`, segment };
-    const [{ last } = { last: 0 }] = await tx
-      .select({ last: sql<number>`coalesce(max(${generationAttempts.attempt}), 0)::int` })
-      .from(generationAttempts)
-      .where(eq(generationAttempts.segmentId, segment.id));
-    const lifetime = Number(last) + 1;
+    const lifetime = Number(found.last) + 1;
     const promptId = claim.promptIdFor(lifetime);
+    const backend = claim.backend ?? null;
     const [moved] = await tx
       .update(segments)
       .set({
@@ -69,7 +85,7 @@ export async function claimSegment(
         attempt: sql`${segments.attempt} + 1`,
         progress: 0,
         promptId,
-        backend: null,
+        backend,
         queuePosition: null,
         nextAttemptAt: null,
         updatedAt: sql`now()`,
@@ -86,6 +102,7 @@ export async function claimSegment(
         workflowId: segment.workflowId,
         attempt: lifetime,
         promptId,
+        backend,
         outcome: 'running',
       })
       .returning();
@@ -120,35 +137,74 @@ export interface AttemptTimes {
 }
 
 /**
- * Success: the segment gets its clip (guarded on still generating this prompt). Null when the
- * segment moved on meanwhile (cancelled); the caller discards the clip. The caller closes the
- * attempt (closeAttempt) alongside announcing the segment: its event need not wait for it.
+ * Success, in one statement and so one commit: the clip's asset row, the segment completed with
+ * it (guarded on still generating this prompt) and its attempt closed as succeeded. Null when
+ * the segment moved on meanwhile (cancelled): the asset row is removed again, the attempt stays
+ * open for the failure handler, and the caller removes the file.
  */
 export async function completeSegment(
   db: Executor,
-  done: { segmentId: string; promptId: string; assetId: string; contentHash: string },
-): Promise<SegmentRow | null> {
+  done: {
+    segmentId: string;
+    promptId: string;
+    attemptId: string;
+    contentHash: string;
+    asset: NewAsset;
+    times?: AttemptTimes;
+  },
+): Promise<{ segment: SegmentRow; asset: AssetRow } | null> {
+  const assetId = randomUUID();
+  const newAsset = db.$with('new_asset').as(
+    db
+      .insert(assets)
+      .values({ ...done.asset, id: assetId })
+      .returning(),
+  );
+  const completed = db.$with('completed_segment').as(
+    db
+      .update(segments)
+      .set({
+        status: 'completed',
+        progress: 1,
+        outputAssetId: assetId,
+        contentHash: done.contentHash,
+        queuePosition: null,
+        nextAttemptAt: null,
+        ...CLEARED_SEGMENT_ERROR,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          eq(segments.id, done.segmentId),
+          eq(segments.status, 'generating'),
+          eq(segments.promptId, done.promptId),
+        ),
+      )
+      .returning(),
+  );
+  const closed = db.$with('closed_attempt').as(
+    db
+      .update(generationAttempts)
+      .set({ ...closedColumns('succeeded', null, done.times) })
+      .where(
+        and(
+          eq(generationAttempts.id, done.attemptId),
+          eq(generationAttempts.outcome, 'running'),
+          exists(db.select({ one: sql`1` }).from(completed)),
+        ),
+      )
+      .returning({ id: generationAttempts.id }),
+  );
   const [row] = await db
-    .update(segments)
-    .set({
-      status: 'completed',
-      progress: 1,
-      outputAssetId: done.assetId,
-      contentHash: done.contentHash,
-      queuePosition: null,
-      nextAttemptAt: null,
-      ...CLEARED_SEGMENT_ERROR,
-      updatedAt: sql`now()`,
-    })
-    .where(
-      and(
-        eq(segments.id, done.segmentId),
-        eq(segments.status, 'generating'),
-        eq(segments.promptId, done.promptId),
-      ),
-    )
-    .returning();
-  return row ?? null;
+    .with(newAsset, completed, closed)
+    .select()
+    .from(completed)
+    .innerJoin(newAsset, sql`true`);
+  if (!row) {
+    await db.delete(assets).where(eq(assets.id, assetId));
+    return null;
+  }
+  return { segment: row.completed_segment, asset: row.new_asset };
 }
 
 /** Closes an attempt row with its outcome, failure and durations. */
@@ -161,18 +217,26 @@ export async function closeAttempt(
 ): Promise<void> {
   await db
     .update(generationAttempts)
-    .set({
-      outcome,
-      finishedAt: sql`now()`,
-      durationMs: sql`(extract(epoch from (now() - ${generationAttempts.startedAt})) * 1000)::int`,
-      queueMs: times.queueMs ?? null,
-      executionMs: times.executionMs ?? null,
-      errorCode: failure?.code ?? null,
-      errorMessage: failure?.message ?? null,
-      errorDetail: failure?.detail ?? null,
-      retryable: failure?.retryable ?? null,
-    })
+    .set(closedColumns(outcome, failure, times))
     .where(and(eq(generationAttempts.id, attemptId), eq(generationAttempts.outcome, 'running')));
+}
+
+function closedColumns(
+  outcome: Exclude<AttemptOutcome, 'running'>,
+  failure: FailureRecord | null,
+  times: AttemptTimes = {},
+) {
+  return {
+    outcome,
+    finishedAt: sql`now()`,
+    durationMs: sql`(extract(epoch from (now() - ${generationAttempts.startedAt})) * 1000)::int`,
+    queueMs: times.queueMs ?? null,
+    executionMs: times.executionMs ?? null,
+    errorCode: failure?.code ?? null,
+    errorMessage: failure?.message ?? null,
+    errorDetail: failure?.detail ?? null,
+    retryable: failure?.retryable ?? null,
+  };
 }
 
 function errorColumns(failure: FailureRecord) {

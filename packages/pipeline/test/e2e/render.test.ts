@@ -112,7 +112,7 @@ test('live events reach a client of /api/events: the segment and render job as t
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
-  const events: { event: string; data: { id: string; status: string } }[] = [];
+  const events: { event: string; data: { id: string; status: string; backend?: string | null } }[] = [];
   const render = await h.api<RenderJob>('POST', `/api/projects/${projectId}/render`);
   try {
     while (!events.some((e) => e.event === 'render-job' && e.data.status === 'completed')) {
@@ -136,6 +136,11 @@ test('live events reach a client of /api/events: the segment and render job as t
   assert.ok(segmentStates.includes('queued'));
   assert.ok(segmentStates.includes('generating'));
   assert.equal(segmentStates.at(-1), 'completed');
+  // A segment is claimed with its backend: every generating event names where it runs.
+  const generating = events.filter(
+    (e) => e.event === 'segment' && e.data.id === segment.id && e.data.status === 'generating',
+  );
+  assert.ok(generating.every((e) => typeof e.data.backend === 'string' && e.data.backend.length > 0));
   const jobStates = events.filter((e) => e.event === 'render-job').map((e) => e.data.status);
   assert.deepEqual([...new Set(jobStates)], ['queued', 'generating', 'compositing', 'completed']);
   assert.ok(events.every((e) => e.event !== 'render-job' || e.data.id === render.body.id));

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { eq } from 'drizzle-orm';
+import { assets, createProject, createSegment, generationAttempts, segments } from '@framesmith/db';
+import { claimSegment, closeAttempt, completeSegment } from '@framesmith/db/queries/attempts';
+import { openTestDb, testDbKind } from '@framesmith/db/testing';
+
+test(`each claim of a segment numbers its attempt after the last one and records the leased backend (${testDbKind()})`, async () => {
+  const database = await openTestDb();
+  const { db } = database;
+  try {
+    const project = await createProject(db, { name: 'claims' });
+    const segment = await createSegment(db, project.id, { prompt: 'a lighthouse at dusk' });
+    // Another segment's attempts must not count towards this one's numbering.
+    const other = await createSegment(db, project.id, { prompt: 'the same lighthouse at night' });
+    await db.update(segments).set({ status: 'queued' }).where(eq(segments.id, other.id));
+    await claimSegment(db, { segmentId: other.id, jobId: randomUUID(), promptIdFor: (n) => `other-${n}` });
+
+    const seen: [number, string | null, string | null, string | null][] = [];
+    for (const backend of ['gpu-1', null, 'gpu-2']) {
+      await db.update(segments).set({ status: 'queued' }).where(eq(segments.id, segment.id));
+      const claim = await claimSegment(db, {
+        segmentId: segment.id,
+        jobId: randomUUID(),
+        promptIdFor: (n) => `prompt-${n}`,
+        backend,
+      });
+      assert.equal(claim.kind, 'fresh');
+      if (claim.kind !== 'fresh') return;
+      assert.equal(claim.segment.status, 'generating');
+      seen.push([
+        claim.attempt.attempt,
+        claim.attempt.promptId,
+        claim.attempt.backend,
+        claim.segment.backend,
+      ]);
+      await closeAttempt(db, claim.attempt.id, 'failed', null);
+    }
+    assert.deepEqual(seen, [
+      [1, 'prompt-1', 'gpu-1', 'gpu-1'],
+      [2, 'prompt-2', null, null],
+      [3, 'prompt-3', 'gpu-2', 'gpu-2'],
+    ]);
+    const rows = await db
+      .select()
+      .from(generationAttempts)
+      .where(eq(generationAttempts.segmentId, segment.id));
+    assert.equal(rows.length, 3);
+
+    // A segment that is not queued is not taken.
+    const skipped = await claimSegment(db, {
+      segmentId: segment.id,
+      jobId: randomUUID(),
+      promptIdFor: (n) => `prompt-${n}`,
+    });
+    assert.equal(skipped.kind, 'skip');
+  } finally {
+    await database.destroy();
+  }
+});
+
+test(`completing a generation stores the clip, completes the segment and closes its attempt together, or none of it once the segment moved on (${testDbKind()})`, async () => {
+  const database = await openTestDb();
+  const { db } = database;
+  try {
+    const project = await createProject(db, { name: 'completions' });
+    const claimed = async (prompt: string) => {
+      const segment = await createSegment(db, project.id, { prompt });
+      await db.update(segments).set({ status: 'queued' }).where(eq(segments.id, segment.id));
+      const claim = await claimSegment(db, {
+        segmentId: segment.id,
+        jobId: randomUUID(),
+        promptIdFor: (n) => `${segment.id}-${n}`,
+        backend: 'gpu-1',
+      });
+      assert.equal(claim.kind, 'fresh');
+      return claim as Extract<typeof claim, { kind: 'fresh' }>;
+    };
+    const clip = (key: string) => ({
+      projectId: project.id,
+      kind: 'clip' as const,
+      storageKey: key,
+      contentType: 'video/mp4',
+      sizeBytes: 1234,
+      durationSeconds: 2.5,
+      width: 832,
+      height: 480,
+    });
+    const attemptOf = async (id: string) =>
+      (await db.select().from(generationAttempts).where(eq(generationAttempts.id, id)))[0]!;
+
+    const { segment, attempt } = await claimed('a harbour at dawn');
+    const done = await completeSegment(db, {
+      segmentId: segment.id,
+      promptId: attempt.promptId!,
+      attemptId: attempt.id,
+      contentHash: 'hash-1',
+      asset: clip('clips/one.mp4'),
+      times: { queueMs: 12, executionMs: 3400 },
+    });
+    assert.ok(done);
+    assert.equal(done.segment.status, 'completed');
+    assert.equal(done.segment.outputAssetId, done.asset.id);
+    assert.equal(done.segment.contentHash, 'hash-1');
+    assert.equal(done.asset.storageKey, 'clips/one.mp4');
+    assert.equal((await db.select().from(assets).where(eq(assets.id, done.asset.id))).length, 1);
+    const closed = await attemptOf(attempt.id);
+    assert.equal(closed.outcome, 'succeeded');
+    assert.equal(closed.queueMs, 12);
+    assert.equal(closed.executionMs, 3400);
+    assert.ok(closed.finishedAt);
+
+    // Cancelled while its clip was being fetched: nothing of the completion is written.
+    const second = await claimed('the harbour at night');
+    await db.update(segments).set({ status: 'cancelled' }).where(eq(segments.id, second.segment.id));
+    const refused = await completeSegment(db, {
+      segmentId: second.segment.id,
+      promptId: second.attempt.promptId!,
+      attemptId: second.attempt.id,
+      contentHash: 'hash-2',
+      asset: clip('clips/two.mp4'),
+    });
+    assert.equal(refused, null);
+    assert.equal((await db.select().from(assets).where(eq(assets.storageKey, 'clips/two.mp4'))).length, 0);
+    assert.equal((await attemptOf(second.attempt.id)).outcome, 'running');
+  } finally {
+    await database.destroy();
+  }
+});
