@@ -22,10 +22,11 @@ import { advanceRenderJob } from './render-progress.ts';
 import { storageKeys } from './storage.ts';
 
 /**
- * Generates one attempt of one segment (ARCHITECTURE §8): claim (guarded), pick a backend,
- * build the prompt, run it (reconcile-then-submit, so a re-run after a crash follows the prompt
- * already on the backend), store the clip, complete (guarded). Failures of any kind go to
- * handleGenerationFailure. Cancelling aborts the run, which interrupts the prompt on its backend.
+ * Generates one attempt of one segment (ARCHITECTURE §8): build the prompt and pick a backend,
+ * claim (guarded, recording the backend), run it (reconcile-then-submit, so a re-run after a
+ * crash follows the prompt already on the backend), store the clip, complete (guarded). Failures
+ * of any kind go to handleGenerationFailure. Cancelling aborts the run, which interrupts the
+ * prompt on its backend (or the wait for a backend).
  */
 
 export interface SegmentWorkerDeps {
@@ -69,30 +70,43 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
   const handler: JobHandler<'segment-generate'> = async (payload, job) => {
     const takenAt = clock();
     const abort = new AbortController();
+    // Reachable by a cancel from here on, the wait for a backend included. A stray duplicate job
+    // never takes the place of the run that holds the segment.
+    if (!running.has(payload.segmentId)) running.set(payload.segmentId, abort);
+    const forget = () => {
+      if (running.get(payload.segmentId) === abort) running.delete(payload.segmentId);
+    };
     // A queued segment is read, its prompt built and a backend leased before it is claimed, so
     // the claim records the backend with the rest (one write, one event) and the segment shows
     // `generating` only once a backend takes it. A failure here is the attempt's failure,
     // raised once the claim has made the attempt.
-    const seen = await findSegmentRow(db, payload.segmentId);
+    const seen = await findSegmentRow(db, payload.segmentId).catch((error: unknown) => {
+      forget();
+      throw error;
+    });
     const preparing = seen?.status === 'queued' ? prepare(seen, abort.signal) : null;
     const earlyLease = await preparing?.then(
       (p) => p.lease,
       () => null,
     );
+    // What was prepared holds for the segment only as it was read.
+    const holds = (row: SegmentRow) => !!seen && sameClipInputs(seen, row);
     let claim: Awaited<ReturnType<typeof claimSegment>>;
     try {
       claim = await claimSegment(db, {
         segmentId: payload.segmentId,
         jobId: job.jobId,
         promptIdFor: (n) => promptIdFor(payload.segmentId, n),
-        backend: earlyLease?.name ?? null,
+        backendFor: (row) => (earlyLease && holds(row) ? earlyLease.name : null),
       });
     } catch (error) {
       earlyLease?.release('ok');
+      forget();
       throw error;
     }
     if (claim.kind === 'skip') {
       earlyLease?.release('ok');
+      forget();
       ctx.logger.debug(
         { segmentId: payload.segmentId, jobId: job.jobId, reason: claim.reason },
         'segment job skipped',
@@ -102,23 +116,28 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     const { segment, attempt } = claim;
     const promptId = attempt.promptId!;
     const run: AttemptContext = { segment, attempt, promptId, backend: attempt.backend, cancelled: false };
-    running.set(segment.id, abort);
-    // What was prepared holds only for a fresh claim of the segment as it was read.
-    const prepared = claim.kind === 'fresh' && seen && sameClipInputs(seen, segment) ? preparing : null;
+    running.set(segment.id, abort); // the claim makes this run the segment's
+    const prepared = claim.kind === 'fresh' && holds(segment) ? preparing : null;
     if (!prepared) earlyLease?.release('ok');
     let lease: Lease | null = null;
     let outputDir: string | null = null;
     // The claim is announced (the segment's event, its render job moved on) once the prompt is
     // on the backend: its database work then overlaps the generation instead of delaying the
-    // send. Every later event of this attempt waits for it.
-    let announcing: Promise<unknown> | null = null;
-    const announce = (): Promise<unknown> => {
+    // send. Every later event of this attempt waits for it. It never fails the attempt (the
+    // claim is committed; the reaper re-accounts the render job), and a run cancelled before it
+    // announces nothing: the cancel's own event must stay the last.
+    let announcing: Promise<void> | null = null;
+    const announce = (): Promise<void> => {
       announcing ??=
-        claim.kind === 'fresh'
+        claim.kind === 'fresh' && !abort.signal.aborted
           ? Promise.all([
               publishSegment(ctx.database, segment, undefined, ctx.logger),
               segment.renderJobId ? startRenderJob(ctx, segment.renderJobId) : undefined,
-            ])
+            ]).then(
+              () => {},
+              (err: unknown) =>
+                ctx.logger.warn({ err, segmentId: segment.id }, 'could not announce a claimed segment'),
+            )
           : Promise.resolve();
       return announcing;
     };
@@ -166,7 +185,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         signal: abort.signal,
         // The first report comes as soon as the backend has the prompt.
         onProgress: (e) => {
-          void announce().catch(() => {});
+          void announce();
           progress.onProgress(e);
         },
       });
@@ -239,11 +258,11 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
       );
       if (abort.signal.aborted && abort.signal.reason instanceof SegmentCancelled) run.cancelled = true;
       // The failure's events must follow the claim's, not race them.
-      await announce().catch(() => {});
+      await announce();
       // Awaited here: the finally below awaits too, and a bare returned promise would sit unhandled meanwhile.
       return await handleGenerationFailure(ctx, run, error);
     } finally {
-      running.delete(segment.id);
+      forget();
       if (outputDir) await rm(outputDir, { recursive: true, force: true });
     }
   };
@@ -325,7 +344,7 @@ function progressWriter(
     lastWrite = Date.now();
     chain = chain.then(async () => {
       try {
-        await after().catch(() => {}); // its failure is the attempt's, raised where it is awaited
+        await after();
         const row = await updateGeneratingSegment(ctx.database.db, segmentId, promptId, changes);
         if (!row) onGone();
         else await publishSegment(ctx.database, row, undefined, ctx.logger);

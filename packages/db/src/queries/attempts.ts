@@ -42,8 +42,11 @@ export async function claimSegment(
     segmentId: string;
     jobId: string;
     promptIdFor: (lifetimeAttempt: number) => string;
-    /** The backend already leased for a fresh attempt, recorded with it (none: set later). */
-    backend?: string | null;
+    /**
+     * The backend already leased for a fresh attempt, given the row as locked: recorded with the
+     * attempt, or none (set later) when the lease does not hold for the row.
+     */
+    backendFor?: (segment: SegmentRow) => string | null;
   },
 ): Promise<Claim> {
   return db.transaction(async (tx) => {
@@ -52,7 +55,10 @@ export async function claimSegment(
       .select({
         segment: segments,
         // Spelled out: drizzle leaves a one-table select's columns unqualified, and an
-        // unqualified "id" in the subquery would be the attempt's.
+        // unqualified "id" in the subquery would be the attempt's. After waiting for the lock,
+        // PostgreSQL re-reads the row but not the subquery; that is safe because every writer
+        // of attempt rows (the claim) also moves the segment off `queued`, so a stale number is
+        // never used for a fresh claim.
         last: sql<number>`(select coalesce(max(a.attempt), 0)::int from generation_attempts a where a.segment_id = segments.id)`,
       })
       .from(segments)
@@ -77,7 +83,7 @@ export async function claimSegment(
     if (segment.status !== 'queued') return { kind: 'skip', reason: `segment is ${segment.status}`, segment };
     const lifetime = Number(found.last) + 1;
     const promptId = claim.promptIdFor(lifetime);
-    const backend = claim.backend ?? null;
+    const backend = claim.backendFor?.(segment) ?? null;
     const [moved] = await tx
       .update(segments)
       .set({
@@ -139,8 +145,9 @@ export interface AttemptTimes {
 /**
  * Success, in one statement and so one commit: the clip's asset row, the segment completed with
  * it (guarded on still generating this prompt) and its attempt closed as succeeded. Null when
- * the segment moved on meanwhile (cancelled): the asset row is removed again, the attempt stays
- * open for the failure handler, and the caller removes the file.
+ * the segment moved on meanwhile (cancelled): the attempt stays open for the failure handler,
+ * the asset row (inserted all the same) is deleted by a second statement, and the caller
+ * removes the file.
  */
 export async function completeSegment(
   db: Executor,

@@ -24,7 +24,7 @@ test(`each claim of a segment numbers its attempt after the last one and records
         segmentId: segment.id,
         jobId: randomUUID(),
         promptIdFor: (n) => `prompt-${n}`,
-        backend,
+        backendFor: () => backend,
       });
       assert.equal(claim.kind, 'fresh');
       if (claim.kind !== 'fresh') return;
@@ -72,7 +72,7 @@ test(`completing a generation stores the clip, completes the segment and closes 
         segmentId: segment.id,
         jobId: randomUUID(),
         promptIdFor: (n) => `${segment.id}-${n}`,
-        backend: 'gpu-1',
+        backendFor: () => 'gpu-1',
       });
       assert.equal(claim.kind, 'fresh');
       return claim as Extract<typeof claim, { kind: 'fresh' }>;

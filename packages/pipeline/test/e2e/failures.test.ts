@@ -189,6 +189,32 @@ async function cancelWhileGenerating(interruptedBefore: number) {
   assert.equal((await h.api('POST', `/api/segments/${id}/cancel`)).status, 409);
 }
 
+test('a segment cancelled while its prompt is being sent ends with its cancel as the last event', async () => {
+  // The send takes 1.5 s: the cancel lands after the claim and before the claim is announced.
+  sim().setFaults([{ kind: 'slow', route: '/prompt', ms: 1500, count: 1 }]);
+  const seen: { id: string; status: string }[] = [];
+  const stop = h.pipeline.events.subscribe(null, (e) => {
+    if (e.event === 'segment') seen.push({ id: e.data.id, status: e.data.status });
+  });
+  try {
+    const { job, segments } = await renderProject(['cancelled mid-send']);
+    const id = segments[0]!.id;
+    await h.until(
+      async () => (await h.api<Segment>('GET', `/api/segments/${id}`)).body.status === 'generating',
+    );
+    assert.equal((await h.api<Segment>('POST', `/api/segments/${id}/cancel`)).status, 200);
+    assert.equal((await h.waitForJob(job.id, isFinal)).status, 'cancelled');
+    await h.until(async () => (await listAttempts(h.database.db, id))[0]?.outcome === 'cancelled');
+    await new Promise((r) => setTimeout(r, 200)); // anything late would have arrived by now
+    const states = seen.filter((e) => e.id === id).map((e) => e.status);
+    assert.equal(states.at(-1), 'cancelled', `events: ${states.join(', ')}`);
+    assert.equal((await h.api<Segment>('GET', `/api/segments/${id}`)).body.status, 'cancelled');
+  } finally {
+    stop();
+    sim().clearFaults();
+  }
+});
+
 test('cancel a render: queued and generating segments end cancelled, completed clips are kept', async () => {
   const projectId = await h.project();
   const segs: Segment[] = [];
