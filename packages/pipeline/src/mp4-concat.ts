@@ -346,8 +346,8 @@ function sampleEntryHead(stsd: Node): Buffer {
  *
  * The output is our `ftyp` and `moov`, then one `mdat` holding every clip file whole, as it is
  * on disk (its own small header boxes included: inside `mdat` they are opaque bytes). The new
- * chunk offsets point at the samples where they sit in that copy. Copying whole files lets the
- * kernel do it (`cat` uses copy_file_range), at the speed of `cp`. A check can start as soon as
+ * chunk offsets point at the samples where they sit in that copy. Copying whole files lets
+ * `cat` do it, without the bytes passing through this process. A check can start as soon as
  * the first clip is on disk, while the rest is still being copied (`afterFirstClip`).
  */
 export async function concatMp4(

@@ -16,7 +16,8 @@ import type { ClipSpec } from './clip-spec.ts';
 import type { PipelineContext } from './context.ts';
 import { publishSegment } from './events.ts';
 import { type AttemptContext, handleGenerationFailure, SegmentCancelled } from './failure-handler.ts';
-import type { JobHandler } from './job-registry.ts';
+import type { JobContext, JobHandler } from './job-registry.ts';
+import type { JobPayload } from './job-names.ts';
 import { promptIdFor } from './prompt-id.ts';
 import { advanceRenderJob } from './render-progress.ts';
 import { storageKeys } from './storage.ts';
@@ -68,22 +69,28 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
   }
 
   const handler: JobHandler<'segment-generate'> = async (payload, job) => {
-    const takenAt = clock();
     const abort = new AbortController();
-    // Reachable by a cancel from here on, the wait for a backend included. A stray duplicate job
-    // never takes the place of the run that holds the segment.
+    // Reachable by a cancel from the first step, the wait for a backend included. A stray
+    // duplicate job never takes the place of the run that holds the segment.
     if (!running.has(payload.segmentId)) running.set(payload.segmentId, abort);
-    const forget = () => {
+    try {
+      return await generate(payload, job, abort);
+    } finally {
       if (running.get(payload.segmentId) === abort) running.delete(payload.segmentId);
-    };
+    }
+  };
+
+  async function generate(
+    payload: JobPayload<'segment-generate'>,
+    job: JobContext,
+    abort: AbortController,
+  ): ReturnType<JobHandler<'segment-generate'>> {
+    const takenAt = clock();
     // A queued segment is read, its prompt built and a backend leased before it is claimed, so
     // the claim records the backend with the rest (one write, one event) and the segment shows
     // `generating` only once a backend takes it. A failure here is the attempt's failure,
     // raised once the claim has made the attempt.
-    const seen = await findSegmentRow(db, payload.segmentId).catch((error: unknown) => {
-      forget();
-      throw error;
-    });
+    const seen = await findSegmentRow(db, payload.segmentId);
     const preparing = seen?.status === 'queued' ? prepare(seen, abort.signal) : null;
     const earlyLease = await preparing?.then(
       (p) => p.lease,
@@ -101,12 +108,10 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
       });
     } catch (error) {
       earlyLease?.release('ok');
-      forget();
       throw error;
     }
     if (claim.kind === 'skip') {
       earlyLease?.release('ok');
-      forget();
       ctx.logger.debug(
         { segmentId: payload.segmentId, jobId: job.jobId, reason: claim.reason },
         'segment job skipped',
@@ -116,7 +121,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     const { segment, attempt } = claim;
     const promptId = attempt.promptId!;
     const run: AttemptContext = { segment, attempt, promptId, backend: attempt.backend, cancelled: false };
-    running.set(segment.id, abort); // the claim makes this run the segment's
+    running.set(segment.id, abort); // the claim makes this run the segment's (see handler)
     const prepared = claim.kind === 'fresh' && holds(segment) ? preparing : null;
     if (!prepared) earlyLease?.release('ok');
     let lease: Lease | null = null;
@@ -148,18 +153,17 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
           'resuming a generation after a worker stopped',
         );
       }
+      // Without what was prepared: a resumed attempt goes back to its backend, a segment that
+      // changed since it was read is prepared again, and the backend is recorded after the claim.
+      const resumed = claim.kind === 'resume' ? resumeLease(deps.pool, attempt.backend) : null;
       let spec: ClipSpec;
-      if (prepared) {
-        ({ spec, lease } = await prepared);
-        run.backend = lease.name;
-      } else {
-        // A resumed attempt goes back to its backend; a segment that changed since it was read
-        // is prepared again. Either way the backend is recorded after the claim.
-        const resumed = claim.kind === 'resume' ? resumeLease(deps.pool, attempt.backend) : null;
-        ({ spec, lease } = resumed
+      ({ spec, lease } = prepared
+        ? await prepared
+        : resumed
           ? { spec: await specOf(segment), lease: resumed }
           : await prepare(segment, abort.signal));
-        run.backend = lease.name;
+      run.backend = lease.name;
+      if (!prepared) {
         const [withBackend] = await Promise.all([
           updateGeneratingSegment(db, segment.id, promptId, { backend: lease.name }),
           setAttemptBackend(db, attempt.id, lease.name),
@@ -183,11 +187,8 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         generationTimeoutMs: spec.generationTimeoutMs ?? ctx.config.COMFYUI_GENERATION_TIMEOUT_MS,
         outputDir,
         signal: abort.signal,
-        // The first report comes as soon as the backend has the prompt.
-        onProgress: (e) => {
-          void announce();
-          progress.onProgress(e);
-        },
+        // Its first report, as soon as the backend has the prompt, starts the announcement.
+        onProgress: progress.onProgress,
       });
       await progress.flush();
       lease.release('ok');
@@ -262,10 +263,9 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
       // Awaited here: the finally below awaits too, and a bare returned promise would sit unhandled meanwhile.
       return await handleGenerationFailure(ctx, run, error);
     } finally {
-      forget();
       if (outputDir) await rm(outputDir, { recursive: true, force: true });
     }
-  };
+  }
 
   return {
     handler,

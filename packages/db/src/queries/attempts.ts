@@ -4,7 +4,7 @@ import type { ErrorCode, ErrorDetail } from '@framesmith/core';
 import { assets, generationAttempts, segments } from '../schema.ts';
 import type { Db } from '../open-db.ts';
 import { CLEARED_SEGMENT_ERROR, type Executor } from './common.ts';
-import type { AssetRow, NewAsset } from './assets.ts';
+import { type AssetRow, deleteAssetRow, type NewAsset } from './assets.ts';
 import type { SegmentRow } from './render-jobs.ts';
 
 /**
@@ -192,7 +192,7 @@ export async function completeSegment(
   const closed = db.$with('closed_attempt').as(
     db
       .update(generationAttempts)
-      .set({ ...closedColumns('succeeded', null, done.times) })
+      .set(closedColumns('succeeded', null, done.times))
       .where(
         and(
           eq(generationAttempts.id, done.attemptId),
@@ -208,7 +208,7 @@ export async function completeSegment(
     .from(completed)
     .innerJoin(newAsset, sql`true`);
   if (!row) {
-    await db.delete(assets).where(eq(assets.id, assetId));
+    await deleteAssetRow(db, assetId);
     return null;
   }
   return { segment: row.completed_segment, asset: row.new_asset };
