@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, type ProjectSettings } from '@framesmith/core';
 import { type BackendPool, type Lease, runGeneration, type GenerationProgress } from '@framesmith/comfyui';
-import { findProjectRow, findSegmentRow, type SegmentRow } from '@framesmith/db';
+import { findProjectRow, type SegmentRow } from '@framesmith/db';
 import {
   claimSegment,
   completeSegment,
+  readSegmentForClaim,
   setAttemptBackend,
   updateGeneratingSegment,
 } from '@framesmith/db/queries/attempts';
@@ -55,15 +56,18 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
   const { db } = ctx.database;
 
   /** What to send for a segment: its prompt graph, built from its workflow and settings. */
-  async function specOf(segment: SegmentRow): Promise<ClipSpec> {
-    const project = await findProjectRow(db, segment.projectId);
-    const settings: ProjectSettings = project?.settings ?? {};
+  async function specOf(segment: SegmentRow, settings?: ProjectSettings): Promise<ClipSpec> {
+    settings ??= (await findProjectRow(db, segment.projectId))?.settings ?? {};
     return loadClipSpec(db, segment, settings);
   }
 
   /** What to send for a segment and a backend to send it to. */
-  async function prepare(segment: SegmentRow, signal: AbortSignal): Promise<Prepared> {
-    const spec = await specOf(segment);
+  async function prepare(
+    segment: SegmentRow,
+    signal: AbortSignal,
+    settings?: ProjectSettings,
+  ): Promise<Prepared> {
+    const spec = await specOf(segment, settings);
     const lease = await deps.pool.acquire({ signal, requirements: { graph: spec.prompt } });
     return { spec, lease };
   }
@@ -90,8 +94,9 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     // the claim records the backend with the rest (one write, one event) and the segment shows
     // `generating` only once a backend takes it. A failure here is the attempt's failure,
     // raised once the claim has made the attempt.
-    const seen = await findSegmentRow(db, payload.segmentId);
-    const preparing = seen?.status === 'queued' ? prepare(seen, abort.signal) : null;
+    const read = await readSegmentForClaim(db, payload.segmentId);
+    const seen = read?.segment;
+    const preparing = seen?.status === 'queued' ? prepare(seen, abort.signal, read!.settings) : null;
     const earlyLease = await preparing?.then(
       (p) => p.lease,
       () => null,
@@ -105,6 +110,8 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
         jobId: job.jobId,
         promptIdFor: (n) => promptIdFor(payload.segmentId, n),
         backendFor: (row) => (earlyLease && holds(row) ? earlyLease.name : null),
+        // Unchanged since it was read, it is claimed in one statement.
+        seen: read ?? undefined,
       });
     } catch (error) {
       earlyLease?.release('ok');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, exists, gt, lt, sql } from 'drizzle-orm';
 import type { ErrorCode, ErrorDetail } from '@framesmith/core';
-import { assets, generationAttempts, segments } from '../schema.ts';
+import { assets, generationAttempts, projects, segments } from '../schema.ts';
 import type { Db } from '../open-db.ts';
 import { CLEARED_SEGMENT_ERROR, type Executor } from './common.ts';
 import { type AssetRow, deleteAssetRow, type NewAsset } from './assets.ts';
@@ -30,11 +30,38 @@ export type Claim =
   | { kind: 'resume'; segment: SegmentRow; attempt: AttemptRow }
   | { kind: 'skip'; reason: string; segment: SegmentRow | null };
 
+/** A segment as a worker reads it before claiming it: what a one-statement claim checks against. */
+export interface SegmentForClaim {
+  segment: SegmentRow;
+  /** The row version (PostgreSQL's xmin): any write to the segment changes it. */
+  version: string;
+  /** The segment's last lifetime attempt number (0 before its first). */
+  lastAttempt: number;
+  /** Its project's settings (the prompt is built with them). */
+  settings: (typeof projects.$inferSelect)['settings'];
+}
+
+/** A segment with what its claim needs, in one round trip; null when it is gone. */
+export async function readSegmentForClaim(db: Executor, segmentId: string): Promise<SegmentForClaim | null> {
+  const [found] = await db
+    .select({
+      segment: segments,
+      version: sql<string>`${segments}.xmin::text`,
+      lastAttempt: sql<number>`(select coalesce(max(a.attempt), 0)::int from generation_attempts a where a.segment_id = ${segments.id})`,
+      settings: projects.settings,
+    })
+    .from(segments)
+    .innerJoin(projects, eq(projects.id, segments.projectId))
+    .where(eq(segments.id, segmentId));
+  return found ? { ...found, lastAttempt: Number(found.lastAttempt) } : null;
+}
+
 /**
  * Takes a segment for one queue job: `queued` → `generating` with a new attempt row (fresh), or
  * the job's own running attempt when it is re-run after its worker died (resume). Anything
- * else (cancelled, edited, already taken by another job) is a skip. One transaction, so a crash
- * never leaves a generating segment without its attempt row.
+ * else (cancelled, edited, already taken by another job) is a skip. One statement when the
+ * segment is as the worker read it (`seen`), else one transaction: either way a crash never
+ * leaves a generating segment without its attempt row.
  */
 export async function claimSegment(
   db: Db,
@@ -47,8 +74,17 @@ export async function claimSegment(
      * attempt, or none (set later) when the lease does not hold for the row.
      */
     backendFor?: (segment: SegmentRow) => string | null;
+    /**
+     * The segment as the worker read it (`readSegmentForClaim`). When it is still that row
+     * version and queued, the claim is one statement; otherwise the transaction below decides.
+     */
+    seen?: SegmentForClaim;
   },
 ): Promise<Claim> {
+  if (claim.seen?.segment.status === 'queued') {
+    const fresh = await claimSeenSegment(db, { ...claim, seen: claim.seen });
+    if (fresh) return fresh;
+  }
   return db.transaction(async (tx) => {
     // The row, locked, with the segment's last lifetime attempt number: one round trip.
     const [found] = await tx
@@ -114,6 +150,82 @@ export async function claimSegment(
       .returning();
     return { kind: 'fresh', segment: moved!, attempt: attempt! };
   });
+}
+
+/**
+ * The fresh claim of a segment unchanged since it was read, as one statement (one round trip,
+ * one commit): the segment moved to `generating` only if its row version is the one read, and
+ * the attempt row inserted only with it. A write in between (an edit, a cancel, another claim,
+ * which also numbers attempts) changed the version, so the number read is still the last one.
+ * null when the row moved on: the caller's transaction then looks at it under a lock.
+ */
+async function claimSeenSegment(
+  db: Db,
+  claim: {
+    jobId: string;
+    promptIdFor: (lifetimeAttempt: number) => string;
+    backendFor?: (segment: SegmentRow) => string | null;
+    seen: SegmentForClaim;
+  },
+): Promise<Claim | null> {
+  const { segment, version, lastAttempt } = claim.seen;
+  const lifetime = lastAttempt + 1;
+  const moved = db.$with('claimed_segment').as(
+    db
+      .update(segments)
+      .set({
+        status: 'generating',
+        attempt: sql`${segments.attempt} + 1`,
+        progress: 0,
+        promptId: claim.promptIdFor(lifetime),
+        backend: claim.backendFor?.(segment) ?? null,
+        queuePosition: null,
+        nextAttemptAt: null,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          eq(segments.id, segment.id),
+          eq(segments.status, 'queued'),
+          sql`${segments}.xmin = ${version}::xid`,
+        ),
+      )
+      .returning(),
+  );
+  // INSERT … SELECT from the moved row, so no attempt is written without it; every column in
+  // table order, as drizzle's insert-select asks.
+  const none = sql`null`;
+  const attempt = db.$with('claimed_attempt').as(
+    db
+      .insert(generationAttempts)
+      .select((qb) =>
+        qb
+          .select({
+            id: sql`${claim.jobId}::uuid`.as('id'),
+            segmentId: moved.id,
+            projectId: moved.projectId,
+            renderJobId: moved.renderJobId,
+            workflowId: moved.workflowId,
+            attempt: sql`${lifetime}::int`.as('attempt'),
+            backend: moved.backend,
+            promptId: moved.promptId,
+            outcome: sql`'running'`.as('outcome'),
+            errorCode: none.as('error_code'),
+            errorMessage: none.as('error_message'),
+            errorDetail: sql`null::jsonb`.as('error_detail'),
+            retryable: sql`null::boolean`.as('retryable'),
+            startedAt: sql`now()`.as('started_at'),
+            finishedAt: sql`null::timestamptz`.as('finished_at'),
+            queueMs: sql`null::int`.as('queue_ms'),
+            executionMs: sql`null::int`.as('execution_ms'),
+            durationMs: sql`null::int`.as('duration_ms'),
+          })
+          .from(moved),
+      )
+      .returning(),
+  );
+  const [row] = await db.with(moved, attempt).select().from(moved).innerJoin(attempt, sql`true`);
+  return row ? { kind: 'fresh', segment: row.claimed_segment, attempt: row.claimed_attempt } : null;
 }
 
 /** Live fields of a generating segment; null when it is no longer generating this prompt. */

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { assets, createProject, createSegment, generationAttempts, segments } from '@framesmith/db';
-import { claimSegment, closeAttempt, completeSegment } from '@framesmith/db/queries/attempts';
+import {
+  claimSegment,
+  closeAttempt,
+  completeSegment,
+  readSegmentForClaim,
+} from '@framesmith/db/queries/attempts';
 import { openTestDb, testDbKind } from '@framesmith/db/testing';
 
 test(`each claim of a segment numbers its attempt after the last one and records the leased backend (${testDbKind()})`, async () => {
@@ -55,6 +60,93 @@ test(`each claim of a segment numbers its attempt after the last one and records
       promptIdFor: (n) => `prompt-${n}`,
     });
     assert.equal(skipped.kind, 'skip');
+  } finally {
+    await database.destroy();
+  }
+});
+
+test(`a segment unchanged since the worker read it is claimed without a transaction; a read gone stale is decided under the lock (${testDbKind()})`, async () => {
+  const database = await openTestDb();
+  const { db } = database;
+  // The one-statement claim needs no transaction; the locked claim is one.
+  let transactions = 0;
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((...args: Parameters<typeof transaction>) => {
+    transactions++;
+    return transaction(...args);
+  }) as typeof db.transaction;
+  try {
+    const project = await createProject(db, {
+      name: 'read, then claim',
+      settings: { crossfadeSeconds: 0.5 },
+    });
+    const segment = await createSegment(db, project.id, { prompt: 'a glacier calving' });
+    const requeue = () => db.update(segments).set({ status: 'queued' }).where(eq(segments.id, segment.id));
+    const claimAs = async (seen: Awaited<ReturnType<typeof readSegmentForClaim>>) => {
+      const asRead = seen!.segment;
+      return claimSegment(db, {
+        segmentId: segment.id,
+        jobId: randomUUID(),
+        promptIdFor: (n) => `prompt-${n}`,
+        // As the worker does: the backend leased for the row as read holds only for that row.
+        backendFor: (row) => (row.prompt === asRead.prompt ? 'gpu-1' : null),
+        seen: seen!,
+      });
+    };
+
+    await requeue();
+    transactions = 0; // creating the segment took one
+    const read = await readSegmentForClaim(db, segment.id);
+    assert.equal(read?.lastAttempt, 0);
+    assert.deepEqual(read?.settings, { crossfadeSeconds: 0.5 });
+    const first = await claimAs(read);
+    assert.equal(transactions, 0);
+    assert.equal(first.kind, 'fresh');
+    if (first.kind !== 'fresh') return;
+    assert.deepEqual(
+      [first.segment.status, first.segment.attempt, first.segment.backend, first.segment.promptId],
+      ['generating', 1, 'gpu-1', 'prompt-1'],
+    );
+    assert.deepEqual(
+      [first.attempt.attempt, first.attempt.backend, first.attempt.promptId, first.attempt.outcome],
+      [1, 'gpu-1', 'prompt-1', 'running'],
+    );
+    assert.equal(first.attempt.segmentId, segment.id);
+    assert.equal(first.attempt.projectId, project.id);
+    assert.ok(first.attempt.startedAt instanceof Date);
+    assert.equal(first.attempt.finishedAt, null);
+    await closeAttempt(db, first.attempt.id, 'failed', null);
+
+    // Read, then edited while still queued: the claim sees the row as it is now.
+    await requeue();
+    const beforeEdit = await readSegmentForClaim(db, segment.id);
+    await db.update(segments).set({ prompt: 'a glacier at night' }).where(eq(segments.id, segment.id));
+    const edited = await claimAs(beforeEdit);
+    assert.equal(transactions, 1);
+    assert.equal(edited.kind, 'fresh');
+    if (edited.kind !== 'fresh') return;
+    assert.deepEqual([edited.attempt.attempt, edited.attempt.backend], [2, null]);
+    assert.equal(edited.segment.prompt, 'a glacier at night');
+    await closeAttempt(db, edited.attempt.id, 'failed', null);
+
+    // Read, then claimed by another job and queued again: its attempt number is not reused.
+    await requeue();
+    const stale = await readSegmentForClaim(db, segment.id);
+    const other = await claimAs(await readSegmentForClaim(db, segment.id));
+    assert.equal(other.kind === 'fresh' && other.attempt.attempt, 3);
+    await requeue();
+    const late = await claimAs(stale);
+    assert.equal(transactions, 2);
+    assert.equal(late.kind === 'fresh' && late.attempt.attempt, 4);
+
+    // A stale read of a segment no longer queued takes nothing.
+    const taken = await claimAs(stale);
+    assert.equal(taken.kind, 'skip');
+    const rows = await db
+      .select()
+      .from(generationAttempts)
+      .where(eq(generationAttempts.segmentId, segment.id));
+    assert.deepEqual(rows.map((r) => r.attempt).sort(), [1, 2, 3, 4]);
   } finally {
     await database.destroy();
   }
