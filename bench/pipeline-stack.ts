@@ -129,7 +129,6 @@ export async function startStack(
     config,
     role: 'all',
     logger,
-    tuning: { pollingIntervalSeconds: 0.5 },
   });
   const app = await buildApp({
     database,

@@ -167,9 +167,25 @@ export class JobQueue {
               return undefined;
             }
             throw err;
+          } finally {
+            this.fetchAgainAfterJob(name);
           }
         },
       );
+    }
+  }
+
+  /**
+   * A worker that has just finished a job fetches again at once instead of waiting out its poll
+   * interval: pg-boss waits (interval − job duration) after a job unless a NOTIFY came meanwhile,
+   * so a backlog of quick jobs (fast failures, skips) would trickle out one per interval. A fetch
+   * that finds nothing returns the worker to normal polling. Notified workers still running a
+   * job simply fetch again after it, as this one does.
+   */
+  private fetchAgainAfterJob(name: JobName): void {
+    if (this.stopping || this.stopped) return;
+    for (const worker of this.boss.getWipData()) {
+      if (worker.name === name) this.boss.notifyWorker(worker.id);
     }
   }
 
