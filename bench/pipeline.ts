@@ -1,6 +1,7 @@
 // Benchmark of the render pipeline against simulated ComfyUI backends (issue 4's targets).
 //   npx node bench/pipeline.ts [--db=pglite,postgres] [--n=100] [--g=500] [--makespan-g=2000]
 //                              [--backends=4] [--clips=50] [--only=overhead,makespan,composition]
+//   BENCH_COPY_RUNS=15           turns of each stream-copy contender (the median is reported)
 //
 // For each database:
 //  - orchestration overhead per segment: N segments on one backend, one at a time. A segment is
