@@ -179,13 +179,14 @@ export class JobQueue {
    * A worker that has just finished a job fetches again at once instead of waiting out its poll
    * interval: pg-boss waits (interval − job duration) after a job unless a NOTIFY came meanwhile,
    * so a backlog of quick jobs (fast failures, skips) would trickle out one per interval. A fetch
-   * that finds nothing returns the worker to normal polling. Notified workers still running a
-   * job simply fetch again after it, as this one does.
+   * that finds nothing returns the worker to normal polling. pg-boss does not say which worker
+   * ran the job, so every worker of the queue still holding one is told (each would tell itself
+   * when its own job ends); idle workers are not woken: a job sent wakes them by NOTIFY.
    */
   private fetchAgainAfterJob(name: JobName): void {
     if (this.stopping || this.stopped) return;
     for (const worker of this.boss.getWipData()) {
-      if (worker.name === name) this.boss.notifyWorker(worker.id);
+      if (worker.name === name && worker.count > 0) this.boss.notifyWorker(worker.id);
     }
   }
 

@@ -86,17 +86,8 @@ export async function claimSegment(
     if (fresh) return fresh;
   }
   return db.transaction(async (tx) => {
-    // The row, locked, with the segment's last lifetime attempt number: one round trip.
     const [found] = await tx
-      .select({
-        segment: segments,
-        // Spelled out: drizzle leaves a one-table select's columns unqualified, and an
-        // unqualified "id" in the subquery would be the attempt's. After waiting for the lock,
-        // PostgreSQL re-reads the row but not the subquery; that is safe because every writer
-        // of attempt rows (the claim) also moves the segment off `queued`, so a stale number is
-        // never used for a fresh claim.
-        last: sql<number>`(select coalesce(max(a.attempt), 0)::int from generation_attempts a where a.segment_id = segments.id)`,
-      })
+      .select({ segment: segments })
       .from(segments)
       .where(eq(segments.id, claim.segmentId))
       .for('update', { of: segments });
@@ -117,7 +108,14 @@ export async function claimSegment(
       return { kind: 'skip', reason: 'another job is generating this segment', segment };
     }
     if (segment.status !== 'queued') return { kind: 'skip', reason: `segment is ${segment.status}`, segment };
-    const lifetime = Number(found.last) + 1;
+    // Read after the lock, in a statement of its own: a statement that waited for the lock
+    // re-reads the locked row but keeps its older snapshot for everything else, so a number
+    // read with the row could miss the attempt of a claim that committed during the wait.
+    const [last] = await tx
+      .select({ attempt: sql<number>`coalesce(max(${generationAttempts.attempt}), 0)::int` })
+      .from(generationAttempts)
+      .where(eq(generationAttempts.segmentId, segment.id));
+    const lifetime = Number(last?.attempt ?? 0) + 1;
     const promptId = claim.promptIdFor(lifetime);
     const backend = claim.backendFor?.(segment) ?? null;
     const [moved] = await tx

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,8 +31,22 @@ test('modules found by the fast resolution are the ones Node finds, and a missin
   const pkg = join(dir, 'node_modules', 'broken-pkg');
   mkdirSync(pkg, { recursive: true });
   writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'broken-pkg', type: 'module' }));
-  writeFileSync(join(pkg, 'index.js'), "export { value } from './value.js';\n");
-  writeFileSync(join(pkg, 'value.js'), 'export const value = 42;\n');
+  writeFileSync(
+    join(pkg, 'index.js'),
+    [
+      "export { value, box } from './value.js';",
+      "export { box as boxViaLink } from './link.js';",
+      "import helper from './cjs/helper.js';",
+      'export const fromCommonJs = helper.y;',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(pkg, 'value.js'), 'export const value = 42;\nexport const box = {};\n');
+  symlinkSync(join(pkg, 'value.js'), join(pkg, 'link.js'));
+  // A CommonJS folder inside the module package, as dual builds ship it.
+  mkdirSync(join(pkg, 'cjs'));
+  writeFileSync(join(pkg, 'cjs', 'package.json'), JSON.stringify({ type: 'commonjs' }));
+  writeFileSync(join(pkg, 'cjs', 'helper.js'), 'exports.y = 41;\n');
   writeFileSync(join(pkg, 'broken.js'), "import './missing.js';\n");
   // A child process: hooks are for the whole process. The observer is registered first, so it
   // runs after ours and sees only what ours hands on to Node.
@@ -56,7 +70,7 @@ test('modules found by the fast resolution are the ones Node finds, and a missin
     } catch (e) {
       missing = e.code;
     }
-    console.log(JSON.stringify({ handedOn, same: pgCore.PgTable === table.PgTable, value: own.value, missing }));
+    console.log(JSON.stringify({ handedOn, same: pgCore.PgTable === table.PgTable, value: own.value, oneBox: own.box === own.boxViaLink, fromCommonJs: own.fromCommonJs, missing }));
   `;
   try {
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
@@ -66,15 +80,19 @@ test('modules found by the fast resolution are the ones Node finds, and a missin
       handedOn: string[];
       same: boolean;
       value: number;
+      oneBox: boolean;
+      fromCommonJs: number;
       missing: string | null;
     };
-    // Relative imports inside installed ES-module packages never reached Node's resolver, except
-    // the missing file, which Node then reports as it always does...
-    assert.deepEqual(result.handedOn, ['./missing.js']);
+    // Relative imports inside installed ES-module packages never reached Node's resolver,
+    // except where Node's answer could differ: a symlink, a CommonJS folder, a missing file...
+    assert.deepEqual(result.handedOn.sort(), ['./cjs/helper.js', './link.js', './missing.js']);
     assert.equal(result.missing, 'ERR_MODULE_NOT_FOUND');
+    assert.equal(result.fromCommonJs, 41);
     // ...and they led to the modules Node's own resolution gives (one instance of each).
     assert.equal(result.same, true);
     assert.equal(result.value, 42);
+    assert.equal(result.oneBox, true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
