@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { eq } from 'drizzle-orm';
+import pg from 'pg';
 import { assets, createProject, createSegment, generationAttempts, segments } from '@framesmith/db';
 import {
   claimSegment,
@@ -217,6 +218,48 @@ test(`completing a generation stores the clip, completes the segment and closes 
     assert.equal((await db.select().from(assets).where(eq(assets.storageKey, 'clips/two.mp4'))).length, 0);
     assert.equal((await attemptOf(second.attempt.id)).outcome, 'running');
   } finally {
+    await database.destroy();
+  }
+});
+
+test(`a claim that waited for the segment's lock numbers its attempt after the claim it waited for (${testDbKind()})`, {
+  skip: testDbKind() !== 'postgres' && 'needs a second connection',
+}, async () => {
+  const database = await openTestDb();
+  const { db } = database;
+  const other = new pg.Client({ connectionString: database.url });
+  try {
+    await other.connect();
+    const project = await createProject(db, { name: 'lock waits' });
+    const segment = await createSegment(db, project.id, { prompt: 'a lock held' });
+    await db.update(segments).set({ status: 'queued' }).where(eq(segments.id, segment.id));
+    // Another worker's claim, still open: the segment taken and its attempt 1 written.
+    await other.query('begin');
+    await other.query(`update segments set status = 'generating', attempt = attempt + 1 where id = $1`, [
+      segment.id,
+    ]);
+    await other.query(
+      `insert into generation_attempts (id, segment_id, project_id, attempt, outcome) values ($1, $2, $3, 1, 'running')`,
+      [randomUUID(), segment.id, project.id],
+    );
+    // Queued again right after it (a retry), by a statement waiting behind that claim.
+    const requeued = db.update(segments).set({ status: 'queued' }).where(eq(segments.id, segment.id));
+    const requeuing = requeued.then(() => {});
+    await new Promise((r) => setTimeout(r, 200));
+    // This claim waits for the lock too, and finds the segment queued once both are done.
+    const claiming = claimSegment(db, {
+      segmentId: segment.id,
+      jobId: randomUUID(),
+      promptIdFor: (n) => `p-${n}`,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    await other.query('commit');
+    await requeuing;
+    const claim = await claiming;
+    assert.equal(claim.kind, 'fresh');
+    assert.equal(claim.kind === 'fresh' && claim.attempt.attempt, 2);
+  } finally {
+    await other.end().catch(() => {});
     await database.destroy();
   }
 });
