@@ -10,7 +10,7 @@ import { findAsset } from '@framesmith/db/queries/assets';
 import {
   getRenderJob,
   type RenderJobRow,
-  type RenderSegmentState,
+  type StatusTally,
   renderJobResource,
 } from '@framesmith/db/queries/render-jobs';
 import type { Logger } from './logger.ts';
@@ -77,9 +77,9 @@ export async function publishRenderJob(
   database: Database,
   row: RenderJobRow,
   logger?: Logger,
-  states?: readonly RenderSegmentState[],
+  tally?: readonly StatusTally[],
 ): Promise<void> {
-  const data = await renderJobResource(database.db, row, states).catch(() => undefined);
+  const data = await renderJobResource(database.db, row, tally).catch(() => undefined);
   await notify(database, { kind: 'render-job', id: row.id, projectId: row.projectId, data }, logger);
 }
 

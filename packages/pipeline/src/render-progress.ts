@@ -4,6 +4,8 @@ import {
   moveRenderJob,
   type RenderJobRow,
   renderSegmentStates,
+  renderSegmentTally,
+  tallyOf,
 } from '@framesmith/db/queries/render-jobs';
 import type { PipelineContext } from './context.ts';
 import { publishRenderJob } from './events.ts';
@@ -26,13 +28,20 @@ export async function advanceRenderJob(
   const { db } = ctx.database;
   const job = await findRenderJobRow(db, renderJobId);
   if (!job || (job.status !== 'queued' && job.status !== 'generating')) return job;
+  // Counted first (one row per status, not per segment): while any segment is still queued or
+  // generating, the job only announces its new counts and progress.
+  const tally = await renderSegmentTally(db, job.id);
+  if (tally.some((t) => (t.status === 'queued' || t.status === 'generating') && t.count > 0)) {
+    await publishRenderJob(ctx.database, job, ctx.logger, tally);
+    return job;
+  }
   const states = await renderSegmentStates(db, job.segmentIds);
   const step = decideRenderStep(states);
   let moved: RenderJobRow | null = null;
   switch (step.step) {
     case 'wait':
-      // Still running, but its counts and progress (derived from the segments) changed.
-      await publishRenderJob(ctx.database, job, ctx.logger, states);
+      // A segment was queued again between the two reads.
+      await publishRenderJob(ctx.database, job, ctx.logger, tallyOf(states));
       return job;
     case 'compose':
       moved = await moveRenderJob(db, job.id, ['queued', 'generating'], 'compositing', {}, SETTLED);

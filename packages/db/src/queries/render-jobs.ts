@@ -34,29 +34,60 @@ export interface RenderSegmentState {
 /** Share of the progress bar that generation fills; composition fills the rest. */
 const GENERATION_SHARE = 0.9;
 
+/**
+ * A render's segments counted by status, with the sum of their progress: all its API view
+ * needs, and what one aggregate query returns instead of a row per segment.
+ */
+export interface StatusTally {
+  status: SegmentStatus;
+  count: number;
+  progress: number;
+}
+
+export function tallyOf(states: readonly Pick<RenderSegmentState, 'status' | 'progress'>[]): StatusTally[] {
+  const byStatus = new Map<SegmentStatus, StatusTally>();
+  for (const s of states) {
+    const t = byStatus.get(s.status) ?? { status: s.status, count: 0, progress: 0 };
+    t.count += 1;
+    t.progress += s.progress;
+    byStatus.set(s.status, t);
+  }
+  return [...byStatus.values()];
+}
+
 export function renderJobProgress(status: RenderJobStatus, states: readonly RenderSegmentState[]): number {
+  return progressOf(status, tallyOf(states));
+}
+
+function progressOf(status: RenderJobStatus, tally: readonly StatusTally[]): number {
   if (status === 'completed') return 1;
   if (status === 'compositing') return GENERATION_SHARE;
-  if (states.length === 0) return 0;
-  const done = states.reduce(
-    (sum, s) => sum + (s.status === 'completed' ? 1 : s.status === 'generating' ? s.progress : 0),
+  const total = tally.reduce((sum, t) => sum + t.count, 0);
+  if (total === 0) return 0;
+  const done = tally.reduce(
+    (sum, t) => sum + (t.status === 'completed' ? t.count : t.status === 'generating' ? t.progress : 0),
     0,
   );
-  return Math.min(GENERATION_SHARE, (GENERATION_SHARE * done) / states.length);
+  return Math.min(GENERATION_SHARE, (GENERATION_SHARE * done) / total);
 }
 
 export function serializeRenderJob(
   row: RenderJobRow,
-  states: readonly RenderSegmentState[],
+  tally: readonly StatusTally[],
   output: AssetSummary | null,
 ): RenderJob {
+  const counts = countStatuses([]);
+  for (const t of tally) {
+    counts[t.status] += t.count;
+    counts.total += t.count;
+  }
   return {
     id: row.id,
     projectId: row.projectId,
     status: row.status,
     segmentIds: row.segmentIds,
-    counts: countStatuses(states.map((s) => s.status)),
-    progress: renderJobProgress(row.status, states),
+    counts,
+    progress: progressOf(row.status, tally),
     output: output ? serializeAsset(output) : null,
     error: serializeRowError({ ...row, retryable: false, errorAt: row.finishedAt }),
     summary: row.summary,
@@ -100,6 +131,22 @@ export async function findLatestRenderJobRow(db: Executor, projectId: string): P
   return row ?? null;
 }
 
+/** The segments a render covers that still exist, tallied by status in one aggregate query. */
+export async function renderSegmentTally(db: Executor, renderJobId: string): Promise<StatusTally[]> {
+  const rows = await db
+    .select({
+      status: segments.status,
+      count: sql<number>`count(*)::int`,
+      progress: sql<number>`coalesce(sum(${segments.progress}), 0)::float8`,
+    })
+    .from(segments)
+    .where(
+      sql`${segments.id} in (select (jsonb_array_elements_text(${renderJobs.segmentIds}))::uuid from ${renderJobs} where ${renderJobs.id} = ${renderJobId})`,
+    )
+    .groupBy(segments.status);
+  return rows.map((r) => ({ status: r.status, count: Number(r.count), progress: Number(r.progress) }));
+}
+
 /** The segments a render covers that still exist, in timeline order. */
 export async function renderSegmentStates(
   db: Executor,
@@ -135,17 +182,17 @@ async function outputOf(db: Executor, assetId: string | null): Promise<AssetSumm
   return a ?? null;
 }
 
-/** The render job as the API shows it. `states` saves a read when the caller has just read them. */
+/** The render job as the API shows it. `tally` saves a read when the caller has just made it. */
 export async function renderJobResource(
   db: Executor,
   row: RenderJobRow,
-  states?: readonly RenderSegmentState[],
+  tally?: readonly StatusTally[],
 ): Promise<RenderJob> {
-  const [segmentStates, output] = await Promise.all([
-    states ?? renderSegmentStates(db, row.segmentIds),
+  const [counted, output] = await Promise.all([
+    tally ?? renderSegmentTally(db, row.id),
     outputOf(db, row.outputAssetId),
   ]);
-  return serializeRenderJob(row, segmentStates, output);
+  return serializeRenderJob(row, counted, output);
 }
 
 export async function getRenderJob(db: Executor, id: string): Promise<RenderJob> {
