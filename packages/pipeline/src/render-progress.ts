@@ -31,7 +31,7 @@ export async function advanceRenderJob(
   // Counted first (one row per status, not per segment): while any segment is still queued or
   // generating, the job only announces its new counts and progress.
   const tally = await renderSegmentTally(db, job.id);
-  if (tally.some((t) => (t.status === 'queued' || t.status === 'generating') && t.count > 0)) {
+  if (tally.some((t) => t.status === 'queued' || t.status === 'generating')) {
     await publishRenderJob(ctx.database, job, ctx.logger, tally);
     return job;
   }

@@ -96,7 +96,8 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
     // raised once the claim has made the attempt.
     const read = await readSegmentForClaim(db, payload.segmentId);
     const seen = read?.segment;
-    const preparing = seen?.status === 'queued' ? prepare(seen, abort.signal, read!.settings) : null;
+    const preparing =
+      read?.segment.status === 'queued' ? prepare(read.segment, abort.signal, read.settings) : null;
     const earlyLease = await preparing?.then(
       (p) => p.lease,
       () => null,

@@ -86,13 +86,8 @@ export async function claimSegment(
     if (fresh) return fresh;
   }
   return db.transaction(async (tx) => {
-    const [found] = await tx
-      .select({ segment: segments })
-      .from(segments)
-      .where(eq(segments.id, claim.segmentId))
-      .for('update', { of: segments });
-    if (!found) return { kind: 'skip', reason: 'segment deleted', segment: null };
-    const { segment } = found;
+    const [segment] = await tx.select().from(segments).where(eq(segments.id, claim.segmentId)).for('update');
+    if (!segment) return { kind: 'skip', reason: 'segment deleted', segment: null };
     if (segment.status === 'generating') {
       const [attempt] = await tx
         .select()
@@ -120,16 +115,7 @@ export async function claimSegment(
     const backend = claim.backendFor?.(segment) ?? null;
     const [moved] = await tx
       .update(segments)
-      .set({
-        status: 'generating',
-        attempt: sql`${segments.attempt} + 1`,
-        progress: 0,
-        promptId,
-        backend,
-        queuePosition: null,
-        nextAttemptAt: null,
-        updatedAt: sql`now()`,
-      })
+      .set(claimedColumns(promptId, backend))
       .where(and(eq(segments.id, segment.id), eq(segments.status, 'queued')))
       .returning();
     const [attempt] = await tx
@@ -148,6 +134,20 @@ export async function claimSegment(
       .returning();
     return { kind: 'fresh', segment: moved!, attempt: attempt! };
   });
+}
+
+/** A segment as a fresh claim leaves it: generating this prompt, on this backend if known. */
+function claimedColumns(promptId: string, backend: string | null) {
+  return {
+    status: 'generating' as const,
+    attempt: sql`${segments.attempt} + 1`,
+    progress: 0,
+    promptId,
+    backend,
+    queuePosition: null,
+    nextAttemptAt: null,
+    updatedAt: sql`now()`,
+  };
 }
 
 /**
@@ -171,16 +171,7 @@ async function claimSeenSegment(
   const moved = db.$with('claimed_segment').as(
     db
       .update(segments)
-      .set({
-        status: 'generating',
-        attempt: sql`${segments.attempt} + 1`,
-        progress: 0,
-        promptId: claim.promptIdFor(lifetime),
-        backend: claim.backendFor?.(segment) ?? null,
-        queuePosition: null,
-        nextAttemptAt: null,
-        updatedAt: sql`now()`,
-      })
+      .set(claimedColumns(claim.promptIdFor(lifetime), claim.backendFor?.(segment) ?? null))
       .where(
         and(
           eq(segments.id, segment.id),

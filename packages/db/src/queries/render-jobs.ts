@@ -8,7 +8,7 @@ import {
   notFound,
 } from '@framesmith/core';
 import { assets, renderJobs, segments } from '../schema.ts';
-import { type AssetSummary, countStatuses, serializeAsset, serializeRowError } from '../serialize.ts';
+import { type AssetSummary, emptyCounts, serializeAsset, serializeRowError } from '../serialize.ts';
 import { CLEARED_SEGMENT_ERROR, type Executor, isUuid } from './common.ts';
 
 /**
@@ -76,7 +76,7 @@ export function serializeRenderJob(
   tally: readonly StatusTally[],
   output: AssetSummary | null,
 ): RenderJob {
-  const counts = countStatuses([]);
+  const counts = emptyCounts();
   for (const t of tally) {
     counts[t.status] += t.count;
     counts.total += t.count;
