@@ -83,6 +83,8 @@ export interface GeneratedLog {
   queueMs: number;
   executionMs: number;
   afterFinishMs: { fetch: number; check: number; store: number; complete: number };
+  /** Epoch ms (fractional) when the worker took the job, and when the segment was completed. */
+  takenAt: number;
   completedAt: number;
 }
 

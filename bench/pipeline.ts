@@ -154,8 +154,11 @@ async function overhead(kind: TestDbKind) {
       `${label} p50 ${ms(percentile(values, 50))} / p99 ${ms(percentile(values, 99))}`;
     const parts = (rows: [string, (l: (typeof logs)[number]) => number][]) =>
       rows.map(([label, value]) => part(label, logs.map(value))).join(', ');
+    // From one segment's completion to the worker taking the next job: its render job's accounting,
+    // the queue completing the job and fetching the next.
+    const handoff = logs.slice(1).map((l, i) => l.takenAt - logs[i]!.completedAt);
     report(
-      `[${kind}]   where it goes — ours: ${parts([
+      `[${kind}]   where it goes — ours: ${part('handoff', handoff)}, ${parts([
         ['claim→run', (l) => l.toRunMs],
         ['store', (l) => l.afterFinishMs.store],
         ['complete', (l) => l.afterFinishMs.complete],

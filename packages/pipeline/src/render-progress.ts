@@ -1,10 +1,10 @@
 import { ERROR_TAXONOMY, ErrorCode } from '@framesmith/core';
 import {
   findRenderJobRow,
+  findRenderJobWithTally,
   moveRenderJob,
   type RenderJobRow,
   renderSegmentStates,
-  renderSegmentTally,
   tallyOf,
 } from '@framesmith/db/queries/render-jobs';
 import type { PipelineContext } from './context.ts';
@@ -26,11 +26,12 @@ export async function advanceRenderJob(
 ): Promise<RenderJobRow | null> {
   if (!renderJobId) return null;
   const { db } = ctx.database;
-  const job = await findRenderJobRow(db, renderJobId);
-  if (!job || (job.status !== 'queued' && job.status !== 'generating')) return job;
-  // Counted first (one row per status, not per segment): while any segment is still queued or
-  // generating, the job only announces its new counts and progress.
-  const tally = await renderSegmentTally(db, job.id);
+  // Read with its segments counted (one row per status, not per segment): while any segment is
+  // still queued or generating, the job only announces its new counts and progress.
+  const found = await findRenderJobWithTally(db, renderJobId);
+  if (!found) return null;
+  const { job, tally } = found;
+  if (job.status !== 'queued' && job.status !== 'generating') return job;
   if (tally.some((t) => t.status === 'queued' || t.status === 'generating')) {
     await publishRenderJob(ctx.database, job, ctx.logger, tally);
     return job;

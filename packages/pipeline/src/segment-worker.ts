@@ -253,7 +253,8 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
             store: round(storedAt - result.trace.checkedAt),
             complete: round(completedAt - storedAt),
           },
-          completedAt: Math.round(completedAt * 10) / 10,
+          takenAt: round(takenAt),
+          completedAt: round(completedAt),
         },
         'segment generated',
       );

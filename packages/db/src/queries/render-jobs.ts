@@ -147,6 +147,38 @@ export async function renderSegmentTally(db: Executor, renderJobId: string): Pro
   return rows.map((r) => ({ status: r.status, count: Number(r.count), progress: Number(r.progress) }));
 }
 
+/**
+ * A render job with its segments' tally, in one statement: what accounting reads after every
+ * segment change (one round trip instead of two, on the path between one segment's completion
+ * and the next one's start).
+ */
+export async function findRenderJobWithTally(
+  db: Executor,
+  id: string,
+): Promise<{ job: RenderJobRow; tally: StatusTally[] } | null> {
+  if (!isUuid(id)) return null;
+  const [row] = await db
+    .select({
+      job: renderJobs,
+      tally: sql<StatusTally[]>`(
+        select coalesce(json_agg(json_build_object('status', t.status, 'count', t.count, 'progress', t.progress)), '[]'::json)
+        from (
+          select ${segments.status} as status, count(*)::int as count, coalesce(sum(${segments.progress}), 0)::float8 as progress
+          from ${segments}
+          where ${segments.id} in (select (jsonb_array_elements_text(${renderJobs.segmentIds}))::uuid)
+          group by ${segments.status}
+        ) t
+      )`,
+    })
+    .from(renderJobs)
+    .where(eq(renderJobs.id, id));
+  if (!row) return null;
+  const tally = (typeof row.tally === 'string' ? (JSON.parse(row.tally) as StatusTally[]) : row.tally).map(
+    (t) => ({ status: t.status, count: Number(t.count), progress: Number(t.progress) }),
+  );
+  return { job: row.job, tally };
+}
+
 /** The segments a render covers that still exist, in timeline order. */
 export async function renderSegmentStates(
   db: Executor,

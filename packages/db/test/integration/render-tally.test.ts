@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { createProject, createSegment, renderJobs, segments } from '@framesmith/db';
 import {
+  findRenderJobWithTally,
   renderJobResource,
   renderSegmentStates,
   renderSegmentTally,
@@ -47,6 +48,11 @@ test(`a render's segments counted in one query give the counts and progress its 
       failed: [1, 0],
     });
     assert.deepEqual(byStatus(tally), byStatus(tallyOf(await renderSegmentStates(db, job!.segmentIds))));
+    // The job read with its tally in one statement: the same row, the same counts.
+    const withTally = await findRenderJobWithTally(db, job!.id);
+    assert.deepEqual(withTally?.job, job);
+    assert.deepEqual(byStatus(withTally!.tally), byStatus(tally));
+    assert.equal(await findRenderJobWithTally(db, randomUUID()), null);
 
     const view = await renderJobResource(db, job!);
     assert.deepEqual(view.counts, {
