@@ -33,6 +33,8 @@ export interface Database {
    * connection a query (live events: one per progress step of every running segment).
    */
   publish(channel: string, payload: string): Promise<void>;
+  /** `publish` of several notices at once, delivered in this order (one statement on PostgreSQL). */
+  publishMany(channel: string, payloads: readonly string[]): Promise<void>;
   /**
    * Called when the notification connection was lost and re-established (PostgreSQL only):
    * notifications sent meanwhile were missed, so caches must be dropped and streams resynced.
@@ -104,6 +106,11 @@ function openPostgres(url: string, poolSize: number): Database {
     notify,
     // Other processes listen too: a published notice is a NOTIFY like any other.
     publish: notify,
+    async publishMany(channel, payloads) {
+      if (payloads.length === 0) return;
+      // One statement: its notices are sent in the array's order, as one transaction's are.
+      await pool.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
+    },
     async close() {
       await listener.close();
       await pool.end();
@@ -138,6 +145,22 @@ async function openPglite(
   }
   const db = drizzlePglite(client, { schema, casing: 'snake_case' }) as unknown as Db;
   const published = new Set<{ channel: string; onPayload: (payload: string) => void }>();
+  const publishMany = async (channel: string, payloads: readonly string[]) => {
+    if (client.closed) throw new Error('the database is closed');
+    // Delivered after the caller's turn, as a notice would be, in the order published.
+    for (const payload of payloads) {
+      for (const s of published) {
+        if (s.channel !== channel) continue;
+        queueMicrotask(() => {
+          try {
+            s.onPayload(payload);
+          } catch {
+            // A listener's failure is its own, as with a notice from the database.
+          }
+        });
+      }
+    }
+  };
   const executeSql: ExecuteSql = async (text, values) => {
     if (values && values.length > 0) return client.query(text, values as never[]);
     // pg-boss sends multi-statement scripts without parameters; like pg, return every result.
@@ -162,19 +185,9 @@ async function openPglite(
       await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
     },
     async publish(channel, payload) {
-      if (client.closed) throw new Error('the database is closed');
-      // Delivered after the caller's turn, as a notice would be, in the order published.
-      for (const s of published) {
-        if (s.channel !== channel) continue;
-        queueMicrotask(() => {
-          try {
-            s.onPayload(payload);
-          } catch {
-            // A listener's failure is its own, as with a notice from the database.
-          }
-        });
-      }
+      await publishMany(channel, [payload]);
     },
+    publishMany,
     async close() {
       try {
         if (!client.closed) await client.close();

@@ -36,17 +36,37 @@ interface Notice {
   data?: Segment | RenderJob;
 }
 
-async function notify(database: Database, notice: Notice, logger?: Logger): Promise<void> {
-  let payload = JSON.stringify(notice);
-  if (Buffer.byteLength(payload) > MAX_NOTIFY_BYTES) {
-    payload = JSON.stringify({ kind: notice.kind, id: notice.id, projectId: notice.projectId });
-  }
+function payloadOf(notice: Notice): string {
+  const payload = JSON.stringify(notice);
+  if (Buffer.byteLength(payload) <= MAX_NOTIFY_BYTES) return payload;
+  return JSON.stringify({ kind: notice.kind, id: notice.id, projectId: notice.projectId });
+}
+
+async function notify(database: Database, notices: readonly Notice[], logger?: Logger): Promise<void> {
+  if (notices.length === 0) return;
   try {
-    await database.publish(EVENTS_CHANNEL, payload);
+    await database.publishMany(EVENTS_CHANNEL, notices.map(payloadOf));
   } catch (err) {
     // A lost notice is caught up by clients when they reconnect; it must not fail the work.
-    logger?.warn({ err, kind: notice.kind, id: notice.id }, 'could not publish a live event');
+    logger?.warn(
+      { err, kind: notices[0]!.kind, ids: notices.map((n) => n.id) },
+      'could not publish live events',
+    );
   }
+}
+
+/** A segment's event notice; `output` saves a read when the caller has the asset at hand. */
+async function segmentNotice(
+  database: Database,
+  row: SegmentRow,
+  output?: AssetSummary | null,
+): Promise<Notice> {
+  let asset = output ?? null;
+  if (output === undefined && row.outputAssetId) {
+    const a = await findAsset(database.db, row.outputAssetId).catch(() => null);
+    asset = a ? { id: a.id, durationSeconds: a.durationSeconds, width: a.width, height: a.height } : null;
+  }
+  return { kind: 'segment', id: row.id, projectId: row.projectId, data: serializeSegment(row, asset) };
 }
 
 /** Announces a segment's new state. `output` saves a read when the caller has the asset at hand. */
@@ -56,20 +76,14 @@ export async function publishSegment(
   output?: AssetSummary | null,
   logger?: Logger,
 ): Promise<void> {
-  let asset = output ?? null;
-  if (output === undefined && row.outputAssetId) {
-    const a = await findAsset(database.db, row.outputAssetId).catch(() => null);
-    asset = a ? { id: a.id, durationSeconds: a.durationSeconds, width: a.width, height: a.height } : null;
-  }
-  await notify(
-    database,
-    { kind: 'segment', id: row.id, projectId: row.projectId, data: serializeSegment(row, asset) },
-    logger,
-  );
+  await notify(database, [await segmentNotice(database, row, output)], logger);
 }
 
+/** Announces the new states of many segments, in this order, with one notice statement. */
 export async function publishSegments(database: Database, rows: readonly SegmentRow[], logger?: Logger) {
-  for (const row of rows) await publishSegment(database, row, undefined, logger);
+  const notices: Notice[] = [];
+  for (const row of rows) notices.push(await segmentNotice(database, row));
+  await notify(database, notices, logger);
 }
 
 /** Announces a render job's state. `states`, its segments' states just read, save reading them again. */
@@ -80,7 +94,7 @@ export async function publishRenderJob(
   tally?: readonly StatusTally[],
 ): Promise<void> {
   const data = await renderJobResource(database.db, row, tally).catch(() => undefined);
-  await notify(database, { kind: 'render-job', id: row.id, projectId: row.projectId, data }, logger);
+  await notify(database, [{ kind: 'render-job', id: row.id, projectId: row.projectId, data }], logger);
 }
 
 type Listener = (event: LiveEvent) => void;

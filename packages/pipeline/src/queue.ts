@@ -128,13 +128,37 @@ export class JobQueue {
   }
 
   async send<N extends JobName>(name: N, payload: JobPayload<N>, options: SendOptions = {}): Promise<string> {
-    const key = 'segmentId' in payload ? payload.segmentId : (payload as { renderJobId: string }).renderJobId;
     const id = await this.boss.send(name, payload, {
-      singletonKey: key,
+      singletonKey: keyOf(payload),
       ...(options.startAfter ? { startAfter: options.startAfter } : {}),
     });
     if (!id) throw new Error(`The queue refused a ${name} job`);
     return id;
+  }
+
+  /**
+   * Queues many jobs of one kind in one statement (a render's segments), each as `send` would:
+   * keyed by its segment or render job, with the queue's settings. Throws, as `send` does, when
+   * the queue refused any of them (a key that already has a job).
+   */
+  async sendMany<N extends JobName>(
+    name: N,
+    jobs: readonly { payload: JobPayload<N>; startAfter?: Date }[],
+  ): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const ids = await this.boss.insert(
+      name,
+      jobs.map(({ payload, startAfter }) => ({
+        data: payload,
+        singletonKey: keyOf(payload),
+        ...(startAfter ? { startAfter } : {}),
+      })),
+      { returnId: true },
+    );
+    if ((ids?.length ?? 0) !== jobs.length) {
+      throw new Error(`The queue refused ${jobs.length - (ids?.length ?? 0)} of ${jobs.length} ${name} jobs`);
+    }
+    return ids!;
   }
 
   /** Starts taking jobs: `concurrency[name]` at a time in this process. */
@@ -243,4 +267,9 @@ export class JobQueue {
     });
     this.logger.debug({}, 'job queue stopped');
   }
+}
+
+/** A job's key: at most one job per segment (generation) or render job (composition) at a time. */
+function keyOf(payload: JobPayload<JobName>): string {
+  return 'segmentId' in payload ? payload.segmentId : payload.renderJobId;
 }

@@ -241,15 +241,16 @@ export class RenderService {
     return this.ctx.queue.deadLetters(limit);
   }
 
-  /** One queue job per queued segment, honouring a scheduled next attempt. */
+  /** One queue job per queued segment, honouring a scheduled next attempt, queued in one statement. */
   private async dispatch(rows: readonly SegmentRow[]): Promise<void> {
-    for (const s of rows) {
-      await this.ctx.queue.send(
-        'segment-generate',
-        { segmentId: s.id, renderJobId: s.renderJobId },
-        s.nextAttemptAt && s.nextAttemptAt > new Date() ? { startAfter: s.nextAttemptAt } : {},
-      );
-    }
+    const now = new Date();
+    await this.ctx.queue.sendMany(
+      'segment-generate',
+      rows.map((s) => ({
+        payload: { segmentId: s.id, renderJobId: s.renderJobId },
+        ...(s.nextAttemptAt && s.nextAttemptAt > now ? { startAfter: s.nextAttemptAt } : {}),
+      })),
+    );
   }
 }
 

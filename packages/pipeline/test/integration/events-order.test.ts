@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Database, projects, type SegmentRow, segments, serializeSegment } from '@framesmith/db';
 import { openTestDb, testDbKind } from '@framesmith/db/testing';
-import { EVENTS_CHANNEL, EventHub } from '../../src/events.ts';
+import { EVENTS_CHANNEL, EventHub, publishSegments } from '../../src/events.ts';
 
 /** A hub on a fresh database with one project and one segment, removed after `use`. */
 async function withHub(
@@ -50,5 +50,33 @@ test(`an inline notice with nothing ahead of it is delivered as it arrives, befo
     const data = serializeSegment(row, null);
     await db.publish(EVENTS_CHANNEL, JSON.stringify({ kind: 'segment', id: row.id, projectId, data }));
     assert.deepEqual(got, ['inline']);
+  });
+});
+
+test(`many segments announced at once arrive each whole and in order (${testDbKind()})`, {
+  timeout: 20_000,
+}, async () => {
+  await withHub('first', async ({ db, hub, projectId, row }) => {
+    const rows: SegmentRow[] = [row];
+    for (let i = 1; i < 30; i++) {
+      const [r] = await db.db
+        .insert(segments)
+        .values({ projectId, position: i, prompt: `shot ${i}` })
+        .returning();
+      rows.push(r!);
+    }
+    const got: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      hub.subscribe(projectId, (e) => {
+        got.push((e.data as { prompt: string }).prompt);
+        if (got.length === rows.length) resolve();
+      });
+    });
+    await publishSegments(db, rows);
+    await all;
+    assert.deepEqual(
+      got,
+      rows.map((r) => r.prompt),
+    );
   });
 });

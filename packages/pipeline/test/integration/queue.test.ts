@@ -72,3 +72,26 @@ test('a delayed job is live until it runs', async () => {
   );
   assert.deepEqual([...(await queue.liveKeys('segment-generate', [key, randomUUID()]))], [key]);
 });
+
+test('many jobs are queued in one statement, each keyed and with its queue settings; one delayed stays waiting', async () => {
+  const [now, later] = [randomUUID(), randomUUID()];
+  const ids = await queue.sendMany('segment-generate', [
+    { payload: { segmentId: now, renderJobId: null } },
+    { payload: { segmentId: later, renderJobId: null }, startAfter: new Date(Date.now() + 60_000) },
+  ]);
+  assert.equal(ids.length, 2);
+  const jobs = await Promise.all(ids.map((id) => queue.boss.getJobById('segment-generate', id)));
+  assert.deepEqual(
+    jobs.map((j) => [j?.singletonKey, j?.retryLimit, (j?.data as { segmentId: string } | undefined)?.segmentId]),
+    [
+      [now, 1, now],
+      [later, 1, later],
+    ],
+  );
+  // The delayed one starts when it was told to, not now.
+  assert.ok(jobs[1]!.startAfter.getTime() > Date.now() + 50_000);
+  assert.ok(jobs[0]!.startAfter.getTime() <= Date.now());
+  // (The other may already have run: this file's workers are taking jobs.)
+  assert.ok((await queue.liveKeys('segment-generate', [later])).has(later));
+  assert.deepEqual(await queue.sendMany('segment-generate', []), []);
+});
