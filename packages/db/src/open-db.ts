@@ -33,7 +33,11 @@ export interface Database {
    * connection a query (live events: one per progress step of every running segment).
    */
   publish(channel: string, payload: string): Promise<void>;
-  /** `publish` of several notices at once, delivered in this order (one statement on PostgreSQL). */
+  /**
+   * `publish` of several notices at once, delivered in this order (one statement on PostgreSQL).
+   * As NOTIFY requires: each payload under 8000 bytes, or none is sent; and distinct, since
+   * PostgreSQL delivers identical notices of one statement once.
+   */
   publishMany(channel: string, payloads: readonly string[]): Promise<void>;
   /**
    * Called when the notification connection was lost and re-established (PostgreSQL only):

@@ -138,8 +138,8 @@ export class JobQueue {
 
   /**
    * Queues many jobs of one kind in one statement (a render's segments), each as `send` would:
-   * keyed by its segment or render job, with the queue's settings. Throws, as `send` does, when
-   * the queue refused any of them (a key that already has a job).
+   * keyed by its segment or render job, with the queue's settings; all or none. Throws, as
+   * `send` does, if the queue did not take every one (these queues' policy takes any key today).
    */
   async sendMany<N extends JobName>(
     name: N,
