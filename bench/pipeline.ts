@@ -1,13 +1,15 @@
 // Benchmark of the render pipeline against simulated ComfyUI backends (issue 4's targets).
 //   npx node bench/pipeline.ts [--db=pglite,postgres] [--n=100] [--g=500] [--makespan-g=2000]
 //                              [--backends=4] [--clips=50] [--only=overhead,makespan,composition]
+//                              (overhead includes the pipelined run; `pipelined` runs it alone)
 //   BENCH_COPY_RUNS=15           turns of each stream-copy contender (the median is reported)
 //
 // For each database:
 //  - orchestration overhead per segment: N segments on one backend, one at a time. A segment is
 //    runnable when it was queued and the previous one finished; its overhead is the wall time from
 //    then until its `completed` event reaches an SSE client of /api/events, minus the generation
-//    time G (also shown minus the backend's own measured execution time);
+//    time G (also shown minus the backend's own measured execution time); then the same with the
+//    default 4 workers, where the next prompt waits on the backend: completion to completion − G;
 //  - makespan: N segments on 4 backends (8 jobs at a time, so each backend always has the next
 //    prompt waiting) from the render request to the last `completed` event, against N·G/4;
 //  - event latency: from the simulator's `execution_success` timestamp to the segment's
@@ -169,6 +171,40 @@ async function overhead(kind: TestDbKind) {
         ['finish known → output fetched', (l) => l.afterFinishMs.fetch],
         ['fetched → checked (ffprobe)', (l) => l.afterFinishMs.check],
       ])}`,
+    );
+  } finally {
+    await stack.close();
+    await sims.stop();
+  }
+}
+
+/**
+ * The same segments with the product's default concurrency (4 workers; the pool keeps two prompts
+ * on a backend, one running and one waiting in its queue): what each segment adds to a run in
+ * throughput terms. Per segment after the first: the time between two completions minus G, and
+ * the backend's idle time between two prompts (simulator timestamps).
+ */
+async function pipelinedOverhead(kind: TestDbKind) {
+  const sims = await startSims(1, G);
+  const stack = await startStack(kind, sims.urls, {});
+  try {
+    const warm = await renderProject(stack, 3, 'warm-up');
+    await completedEvents(
+      stack,
+      warm.segments.map((s) => s.id),
+    );
+    const { segments } = await renderProject(stack, N, 'pipelined');
+    const ids = segments.map((s) => s.id);
+    const done = await completedEvents(stack, ids);
+    const order = [...ids].sort((a, b) => done.get(a)! - done.get(b)!);
+    const attempts = new Map((await attemptsOf(stack, ids)).map((a) => [a.segmentId, a]));
+    const runs = await Promise.all(order.map((id) => stamps(sims.urls[0]!, attempts.get(id)!.promptId!)));
+    const gaps = order.slice(1).map((id, i) => done.get(id)! - done.get(order[i]!)! - G);
+    const idle = runs.slice(1).map((r, i) => r.start - runs[i]!.success);
+    report(
+      `[${kind}] with the default 4 workers (two prompts at a time on the backend): completion to completion − G ` +
+        `p50 ${ms(percentile(gaps, 50))}, p99 ${ms(percentile(gaps, 99))}; ` +
+        `backend idle between prompts p50 ${ms(percentile(idle, 50))}, p99 ${ms(percentile(idle, 99))}`,
     );
   } finally {
     await stack.close();
@@ -348,6 +384,7 @@ report(
 );
 for (const kind of DBS) {
   if (ONLY.includes('overhead')) await overhead(kind);
+  if (ONLY.includes('overhead') || ONLY.includes('pipelined')) await pipelinedOverhead(kind);
   if (ONLY.includes('makespan')) await makespan(kind);
 }
 if (ONLY.includes('composition') || ONLY.includes('copy')) await composition(ONLY.includes('composition'));
