@@ -4,9 +4,18 @@ import { type ClipSpec, resolveClipSpec, type WorkflowSource } from './clip-spec
 
 /** Reads what a segment's clip depends on (its workflow) and resolves its ClipSpec. */
 
+/**
+ * Built-in workflows as read, per database handle. Nothing changes or deletes one (the API
+ * refuses; the seed writes them before any worker starts), so a worker reads each once instead
+ * of once per claim: most segments use the default, built-in ones.
+ */
+const builtinSources = new WeakMap<Executor, Map<string, WorkflowSource>>();
+
 export async function loadWorkflowSource(db: Executor, segment: SegmentRow): Promise<WorkflowSource | null> {
   if (segment.inlineWorkflow) return null;
   const id = segment.workflowId ?? defaultWorkflowId(segment.params);
+  const known = builtinSources.get(db)?.get(id);
+  if (known) return known;
   const row = await findWorkflowRow(db, id);
   if (!row) {
     throw new AppError('COMFYUI_WORKFLOW_ERROR', {
@@ -14,12 +23,17 @@ export async function loadWorkflowSource(db: Executor, segment: SegmentRow): Pro
       detail: { reason: 'workflow not found', workflowId: id },
     });
   }
-  return {
+  const source: WorkflowSource = {
     id: row.id,
     graph: row.graph,
     bindings: row.bindings,
     generationTimeoutMs: row.generationTimeoutMs,
   };
+  if (row.builtin) {
+    const sources = builtinSources.get(db) ?? new Map<string, WorkflowSource>();
+    builtinSources.set(db, sources.set(id, source));
+  }
+  return source;
 }
 
 /**
