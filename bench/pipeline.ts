@@ -69,6 +69,15 @@ async function renderProject(
   return { job, segments, postedAt };
 }
 
+/** A first small render, so that caches (/object_info, built-in workflows) are as in steady state. */
+async function warmUp(stack: Stack, n: number) {
+  const warm = await renderProject(stack, n, 'warm-up');
+  await completedEvents(
+    stack,
+    warm.segments.map((s) => s.id),
+  );
+}
+
 async function completedEvents(stack: Stack, ids: string[]) {
   const at = new Map<string, number>();
   await Promise.all(
@@ -114,12 +123,7 @@ async function overhead(kind: TestDbKind) {
   const sims = await startSims(1, G);
   const stack = await startStack(kind, sims.urls, { WORKER_CONCURRENCY: '1' });
   try {
-    // Warm-up: caches (/object_info, prepared statements) as in steady state.
-    const warm = await renderProject(stack, 3, 'warm-up');
-    await completedEvents(
-      stack,
-      warm.segments.map((s) => s.id),
-    );
+    await warmUp(stack, 3);
     const { segments, postedAt } = await renderProject(stack, N, 'overhead');
     const ids = segments.map((s) => s.id);
     const done = await completedEvents(stack, ids);
@@ -188,11 +192,7 @@ async function pipelinedOverhead(kind: TestDbKind) {
   const sims = await startSims(1, G);
   const stack = await startStack(kind, sims.urls, {});
   try {
-    const warm = await renderProject(stack, 3, 'warm-up');
-    await completedEvents(
-      stack,
-      warm.segments.map((s) => s.id),
-    );
+    await warmUp(stack, 3);
     const { segments } = await renderProject(stack, N, 'pipelined');
     const ids = segments.map((s) => s.id);
     const done = await completedEvents(stack, ids);
@@ -216,11 +216,7 @@ async function makespan(kind: TestDbKind) {
   const sims = await startSims(BACKENDS, MAKESPAN_G);
   const stack = await startStack(kind, sims.urls, { WORKER_CONCURRENCY: String(BACKENDS * 2) });
   try {
-    const warm = await renderProject(stack, BACKENDS, 'warm-up');
-    await completedEvents(
-      stack,
-      warm.segments.map((s) => s.id),
-    );
+    await warmUp(stack, BACKENDS);
     const { job, segments, postedAt } = await renderProject(stack, N, 'makespan');
     const done = await completedEvents(
       stack,

@@ -155,10 +155,11 @@ export class JobQueue {
       })),
       { returnId: true },
     );
-    if ((ids?.length ?? 0) !== jobs.length) {
-      throw new Error(`The queue refused ${jobs.length - (ids?.length ?? 0)} of ${jobs.length} ${name} jobs`);
+    const taken = ids ?? [];
+    if (taken.length !== jobs.length) {
+      throw new Error(`The queue refused ${jobs.length - taken.length} of ${jobs.length} ${name} jobs`);
     }
-    return ids!;
+    return taken;
   }
 
   /** Starts taking jobs: `concurrency[name]` at a time in this process. */

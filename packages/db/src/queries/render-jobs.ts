@@ -131,20 +131,30 @@ export async function findLatestRenderJobRow(db: Executor, projectId: string): P
   return row ?? null;
 }
 
+/**
+ * The segments of the render job row in scope that still exist, tallied by status (one row per
+ * status, not per segment) as a json array: a subquery of any select from render_jobs.
+ */
+const segmentTallyJson = sql<StatusTally[]>`(
+  select coalesce(json_agg(json_build_object('status', t.status, 'count', t.count, 'progress', t.progress)), '[]'::json)
+  from (
+    select ${segments.status} as status, count(*)::int as count, coalesce(sum(${segments.progress}), 0)::float8 as progress
+    from ${segments}
+    where ${segments.id} in (select (jsonb_array_elements_text(${renderJobs.segmentIds}))::uuid)
+    group by ${segments.status}
+  ) t
+)`;
+
+const tallyFrom = (rows: readonly StatusTally[]): StatusTally[] =>
+  rows.map((t) => ({ status: t.status, count: Number(t.count), progress: Number(t.progress) }));
+
 /** The segments a render covers that still exist, tallied by status in one aggregate query. */
 export async function renderSegmentTally(db: Executor, renderJobId: string): Promise<StatusTally[]> {
-  const rows = await db
-    .select({
-      status: segments.status,
-      count: sql<number>`count(*)::int`,
-      progress: sql<number>`coalesce(sum(${segments.progress}), 0)::float8`,
-    })
-    .from(segments)
-    .where(
-      sql`${segments.id} in (select (jsonb_array_elements_text(${renderJobs.segmentIds}))::uuid from ${renderJobs} where ${renderJobs.id} = ${renderJobId})`,
-    )
-    .groupBy(segments.status);
-  return rows.map((r) => ({ status: r.status, count: Number(r.count), progress: Number(r.progress) }));
+  const [row] = await db
+    .select({ tally: segmentTallyJson })
+    .from(renderJobs)
+    .where(eq(renderJobs.id, renderJobId));
+  return row ? tallyFrom(row.tally) : [];
 }
 
 /**
@@ -158,25 +168,10 @@ export async function findRenderJobWithTally(
 ): Promise<{ job: RenderJobRow; tally: StatusTally[] } | null> {
   if (!isUuid(id)) return null;
   const [row] = await db
-    .select({
-      job: renderJobs,
-      tally: sql<StatusTally[]>`(
-        select coalesce(json_agg(json_build_object('status', t.status, 'count', t.count, 'progress', t.progress)), '[]'::json)
-        from (
-          select ${segments.status} as status, count(*)::int as count, coalesce(sum(${segments.progress}), 0)::float8 as progress
-          from ${segments}
-          where ${segments.id} in (select (jsonb_array_elements_text(${renderJobs.segmentIds}))::uuid)
-          group by ${segments.status}
-        ) t
-      )`,
-    })
+    .select({ job: renderJobs, tally: segmentTallyJson })
     .from(renderJobs)
     .where(eq(renderJobs.id, id));
-  if (!row) return null;
-  const tally = (typeof row.tally === 'string' ? (JSON.parse(row.tally) as StatusTally[]) : row.tally).map(
-    (t) => ({ status: t.status, count: Number(t.count), progress: Number(t.progress) }),
-  );
-  return { job: row.job, tally };
+  return row ? { job: row.job, tally: tallyFrom(row.tally) } : null;
 }
 
 /** The segments a render covers that still exist, in timeline order. */
