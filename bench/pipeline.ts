@@ -364,7 +364,7 @@ async function composition(withReencode: boolean) {
     }
     report(
       `composition of ${CLIPS} clips (832×480, 16 fps, 5 s; ${(bytes / 1e6).toFixed(1)} MB): ` +
-        `stream copy ${ms(copy)} (read each clip's header, join, check with ffprobe; median of ${runs}), ` +
+        `stream copy ${ms(copy)} (read each clip's header, join, check the result's header with ffprobe; median of ${runs}), ` +
         `of which the join ${ms(joinOnly)} (ffmpeg's concat demuxer on the same clips: ${ms(ffmpegConcat)}); ` +
         `${reencoded}; ` +
         `cp of the same bytes ${ms(cp)} (cat into one file ${ms(cat)}): stream copy runs at ${((cp / copy) * 100).toFixed(0)} % of cp's speed ` +

@@ -2,13 +2,14 @@ export {
   type Mp4Track,
   parseMoov,
   readTopLevelBoxes,
+  readTopLevelBoxesSync,
   type TopLevelBox,
 } from './mp4-tracks.ts';
 export {
   type ProbeResult,
   probeVideo,
-  probeVideoStart,
+  probeVideoHeader,
   readAnimatedWebp,
   warmUpProbes,
 } from './video-probe.ts';
-export { type FfprobeRun, WarmFfprobe } from './warm-ffprobe.ts';
+export { type FfprobeRun, keepsProcessAlive, WarmFfprobe } from './warm-ffprobe.ts';

@@ -20,14 +20,12 @@ interface FfprobeJson {
   format?: { duration?: string; format_name?: string };
 }
 
+/** JSON about the first video stream. */
+const JSON_OF_FIRST_VIDEO = ['-v', 'error', '-print_format', 'json', '-select_streams', 'v:0'];
+
 /** What the check asks ffprobe: the first video stream, and its first frame decoded. */
 const SHOW_ARGS = [
-  '-v',
-  'error',
-  '-print_format',
-  'json',
-  '-select_streams',
-  'v:0',
+  ...JSON_OF_FIRST_VIDEO,
   // Decode the first frame too: a file with a valid header but broken data fails here.
   '-read_intervals',
   '%+#1',
@@ -38,19 +36,46 @@ const SHOW_ARGS = [
 const PROBE_TIMEOUT_MS = 30_000;
 const spares = new Map<string, WarmFfprobe>();
 
-function warmPool(ffprobePath: string, input: 'concat' | 'bytes' = 'concat'): WarmFfprobe {
-  const key = `${input}:${ffprobePath}`;
+/**
+ * What a header check asks: the first video stream as the container describes it, no frame
+ * (ffprobe then reads no media data at all).
+ */
+const HEADER_SHOW_ARGS = [
+  ...JSON_OF_FIRST_VIDEO,
+  '-show_entries',
+  'stream=codec_type,codec_name,width,height:format=format_name',
+];
+
+/**
+ * Spare ffprobes, by what they check: a file's first frame (they open it by name, from a concat
+ * list), or an MP4's header alone (fed its bytes).
+ */
+function warmPool(ffprobePath: string, what: 'first frame' | 'header' = 'first frame'): WarmFfprobe {
+  const key = `${what}:${ffprobePath}`;
   let pool = spares.get(key);
   if (!pool) {
-    pool = new WarmFfprobe({
-      binary: ffprobePath,
-      args: SHOW_ARGS,
-      settled: showsDecodedVideo,
-      input,
-    });
+    pool =
+      what === 'header'
+        ? new WarmFfprobe({
+            binary: ffprobePath,
+            args: HEADER_SHOW_ARGS,
+            settled: showsVideoStream,
+            input: 'bytes',
+          })
+        : new WarmFfprobe({ binary: ffprobePath, args: SHOW_ARGS, settled: showsDecodedVideo });
     spares.set(key, pool);
   }
   return pool;
+}
+
+/** ffprobe's JSON is whole and shows a video stream (a header check's verdict). */
+function showsVideoStream(stdout: string): boolean {
+  if (!stdout.endsWith('}\n')) return false;
+  try {
+    return Boolean((JSON.parse(stdout) as FfprobeJson).streams?.some((s) => s.codec_type === 'video'));
+  } catch {
+    return false; // not whole yet
+  }
 }
 
 /**
@@ -93,32 +118,35 @@ export async function probeVideo(path: string, ffprobePath = 'ffprobe'): Promise
 }
 
 /**
- * Checks an MP4 whose `moov` comes first from its first `length` bytes, read from the file and
- * handed to a spare ffprobe: the header, a video stream, and the first frame decoded. For a file
- * still being written past those bytes (a composed video while its later clips are copied); the
- * caller makes sure the bytes are on disk and hold the first frame. Any other file, or one whose
- * header is not within those bytes, goes to probeVideo.
+ * Checks an MP4 whose `moov` comes first by its header alone, the file's first `length` bytes
+ * (up to its media data), handed to a spare ffprobe: the container parses, with a video stream
+ * whose duration is the header's. No frame is decoded: for a file whose media data are the bytes
+ * of clips each checked by decoding when stored, copied whole (what composition's MP4 joiner
+ * makes), what is new is the header. Anything else goes to probeVideo.
  */
-export async function probeVideoStart(
+export async function probeVideoHeader(
   path: string,
   length: number,
   ffprobePath = 'ffprobe',
 ): Promise<ProbeResult> {
+  const { bytes, size } = await readLeadingBytes(path, length);
+  const video = leadingMoovVideo(bytes);
+  if (!video || video.duration <= 0) return probeVideo(path, ffprobePath);
+  const run = await warmPool(ffprobePath, 'header').probeBytes(bytes, PROBE_TIMEOUT_MS);
+  return run ? verdictOf(run, video, path, size, false) : probeVideo(path, ffprobePath);
+}
+
+/** A file's first `length` bytes (fewer when it is shorter) and its size. */
+async function readLeadingBytes(path: string, length: number): Promise<{ bytes: Buffer; size: number }> {
   const file = await open(path, 'r');
-  let bytes: Buffer;
-  let size: number;
   try {
-    size = (await file.stat()).size;
-    bytes = Buffer.allocUnsafe(Math.min(length, size));
+    const size = (await file.stat()).size;
+    const bytes = Buffer.allocUnsafe(Math.min(length, size));
     const { bytesRead } = await file.read(bytes, 0, bytes.length, 0);
-    bytes = bytes.subarray(0, bytesRead);
+    return { bytes: bytes.subarray(0, bytesRead), size };
   } finally {
     await file.close();
   }
-  const video = leadingMoovVideo(bytes);
-  if (!video || video.duration <= 0) return probeVideo(path, ffprobePath);
-  const run = await warmPool(ffprobePath, 'bytes').probeBytes(bytes, PROBE_TIMEOUT_MS);
-  return run ? verdictOf(run, video, path, size) : probeVideo(path, ffprobePath);
 }
 
 /**
@@ -126,10 +154,16 @@ export async function probeVideoStart(
  * stream is; the duration is the header's (what ffprobe would print; the concat demuxer that
  * feeds a spare does not report it).
  */
-function verdictOf(run: FfprobeRun, header: Mp4Track, path: string, size: number): ProbeResult {
+function verdictOf(
+  run: FfprobeRun,
+  header: Mp4Track,
+  path: string,
+  size: number,
+  decoded = true,
+): ProbeResult {
   let json: FfprobeJson;
   try {
-    json = parseRun(run);
+    json = parseRun(run, decoded);
   } catch (e) {
     return { ok: false, reason: 'undecodable', error: publicError(e, path) };
   }
@@ -220,13 +254,16 @@ function runFfprobe(ffprobePath: string, path: string): Promise<FfprobeJson> {
   });
 }
 
-/** ffprobe's output, or an Error saying why the file is not a decodable video. */
-function parseRun(run: FfprobeRun & { failure?: string }): FfprobeJson {
+/**
+ * ffprobe's output, or an Error saying why the file is not a decodable video (with `decoded`,
+ * a video stream without a frame is one: ffprobe was asked to decode the first).
+ */
+function parseRun(run: FfprobeRun & { failure?: string }, decoded = true): FfprobeJson {
   if (run.code !== 0) {
     throw new Error(run.stderr.trim().split('\n').slice(-2).join(' ') || run.failure || 'ffprobe failed');
   }
   const json = JSON.parse(run.stdout) as FfprobeJson & { frames?: unknown[] };
-  if (json.streams?.some((s) => s.codec_type === 'video') && (json.frames?.length ?? 0) === 0) {
+  if (decoded && json.streams?.some((s) => s.codec_type === 'video') && (json.frames?.length ?? 0) === 0) {
     throw new Error(run.stderr.trim() || 'no decodable video frame');
   }
   return json;

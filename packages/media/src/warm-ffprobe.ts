@@ -208,7 +208,7 @@ export class WarmFfprobe {
 }
 
 /** Whether a child (the process and its pipes) keeps our event loop, and so our process, alive. */
-function keepsProcessAlive(child: ChildProcessWithoutNullStreams, keep: boolean): void {
+export function keepsProcessAlive(child: ChildProcessWithoutNullStreams, keep: boolean): void {
   if (keep) child.ref();
   else child.unref();
   for (const s of [child.stdin, child.stdout, child.stderr]) {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, truncate } from '@framesmith/core';
-import { type ProbeResult, probeVideo, probeVideoStart } from '@framesmith/media';
+import { type ProbeResult, probeVideo, probeVideoHeader } from '@framesmith/media';
 import {
   type ClipInfo,
   canStreamCopy,
@@ -15,7 +15,7 @@ import {
 } from './ffmpeg-args.ts';
 import { FfmpegError, probeClip, runFfmpeg } from './ffmpeg.ts';
 import { concatMp4 } from './mp4-concat.ts';
-import { clipInfoOf, readMp4File } from './mp4-header.ts';
+import { clipInfoOf, readMp4Files } from './mp4-header.ts';
 
 /**
  * Joins clips into one video in the given order: stream copy when they allow it, otherwise a
@@ -48,7 +48,7 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
   try {
     // The MP4 header answers in microseconds; ffprobe (a process per clip) only when it cannot.
     // The same read serves the MP4 joiner.
-    const files = await Promise.all(request.clipPaths.map((path) => readMp4File(path)));
+    const files = await readMp4Files(request.clipPaths);
     const clips: ClipInfo[] = [];
     for (const [i, path] of request.clipPaths.entries()) {
       const file = files[i];
@@ -68,16 +68,13 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
     };
     const fitsFormat = first.width === format.width && first.height === format.height;
     const copy = canStreamCopy(clips, request.crossfadeSeconds) && fitsFormat;
-    // ffprobe reads the header and the first frame only, so it can check a joined MP4 while the
-    // rest of its bytes are still being copied; the join then confirms every byte arrived.
-    // Those leading bytes go to ffprobe as they are, read back from the file (no stream
-    // analysis to do: the header we wrote says it all), unless the first clip is very long.
+    // A video joined by the MP4 joiner is checked by its header, while its clips are still being
+    // copied: its media data are the clips' own bytes, copied whole, and each clip's first frame
+    // was decoded when it was stored; what is new is the header. ffprobe reads it, and its
+    // duration must be the sum. Anything ffmpeg wrote is checked whole, its first frame decoded.
     let check: Promise<ProbeResult> | undefined;
-    const startCheck = (leadingBytes: number) => {
-      check =
-        leadingBytes <= CHECKED_PREFIX_MAX
-          ? probeVideoStart(request.outPath, leadingBytes)
-          : probeVideo(request.outPath);
+    const startCheck = (headerBytes: number) => {
+      check = probeVideoHeader(request.outPath, headerBytes);
       check.catch(() => {}); // awaited below; not unhandled if the join fails first
     };
     try {
@@ -87,7 +84,7 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
           !(await concatMp4(
             clips.map((c, i) => files[i] ?? c.path),
             request.outPath,
-            { afterFirstClip: startCheck },
+            { afterHeader: startCheck },
           ))
         ) {
           work = await mkdtemp(join(tmpdir(), 'framesmith-compose-'));
@@ -129,9 +126,6 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
     if (work) await rm(work, { recursive: true, force: true });
   }
 }
-
-/** The most of a composed file's start read into memory for its check (a header and a first clip). */
-const CHECKED_PREFIX_MAX = 32 * 1024 * 1024;
 
 function compositionError(reason: string, cause?: unknown, extra: Record<string, unknown> = {}): AppError {
   if (cause instanceof AppError) return cause;

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import { type FileHandle, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Mp4File, readMp4File } from './mp4-header.ts';
+import { open, rm } from 'node:fs/promises';
+import { copyFilesInto } from './file-copier.ts';
+import { type Mp4File, readMp4Files } from './mp4-header.ts';
 
 /**
  * Joins MP4 clips by stream copy without ffmpeg: the sample tables of the clips are merged into
@@ -51,16 +49,22 @@ function parseBoxes(buf: Buffer, from: number, to: number): Node[] | null {
   return nodes;
 }
 
-function box(type: string, payload: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(8 + payload.length, 0);
-  head.write(type, 4, 'latin1');
-  return Buffer.concat([head, payload]);
+/** A box's size: a leaf's bytes, or a container's header and children. */
+function sizeOf(node: Node): number {
+  return node.children ? node.children.reduce((sum, c) => sum + sizeOf(c), 8) : node.raw.length;
 }
 
-function serialize(node: Node): Buffer {
-  if (!node.children) return node.raw;
-  return box(node.type, Buffer.concat(node.children.map(serialize)));
+/**
+ * Writes a box at `off` in `out` and returns where it ends. One buffer for the whole header:
+ * every fresh allocation costs page faults, and a box per level would copy the tables again.
+ */
+function writeBox(node: Node, out: Buffer, off: number): number {
+  if (!node.children) return off + node.raw.copy(out, off);
+  out.writeUInt32BE(sizeOf(node), off);
+  out.write(node.type, off + 4, 'latin1');
+  let end = off + 8;
+  for (const child of node.children) end = writeBox(child, out, end);
+  return end;
 }
 
 const find = (nodes: Node[] | undefined, type: string) => nodes?.find((n) => n.type === type);
@@ -73,6 +77,7 @@ interface Clip {
   path: string;
   ftyp: Buffer;
   moov: Node[];
+  moovSize: number;
   /** The media data: where it starts in the file and how long it is. */
   dataStart: number;
   dataLength: number;
@@ -91,6 +96,7 @@ function clipOf(file: Mp4File): Clip | null {
     path: file.path,
     ftyp: ftyp.bytes,
     moov,
+    moovSize: moovBox.size,
     dataStart: data.start + data.headerSize,
     dataLength: data.size - data.headerSize,
     fileSize: file.fileSize,
@@ -180,14 +186,11 @@ function table(type: string, version: number, count: number, fields: readonly nu
   return { type, raw };
 }
 
-/** What the output's `moov` and `mdat` are made of, before offsets are known. */
-interface Merged {
-  moov: (chunkBase: number) => Buffer;
-  /** Whole clip files, in order: the output's media data is the clips' bytes as they are, each starting on a page. */
-  ranges: { path: string; length: number }[];
-}
-
-function merge(clips: Clip[]): Merged | null {
+/**
+ * The output's `moov`, for media data that are the clip files whole, as they are, one after
+ * another from `chunkBase`, each starting on a page. Null when the clips cannot be joined so.
+ */
+function merge(clips: Clip[], chunkBase: number): Node | null {
   const tracks = clips.map((c) => trackOf(c.moov));
   if (tracks.some((t) => t === null)) return null;
   const ts = tracks as Track[];
@@ -234,7 +237,6 @@ function merge(clips: Clip[]): Merged | null {
   let dataBefore = 0;
   let mediaDuration = 0;
   let trackDuration = 0;
-  const ranges: Merged['ranges'] = [];
   for (const [i, t] of ts.entries()) {
     const clip = clips[i]!;
     // Runs of equal durations are merged, as a muxer would write them.
@@ -269,12 +271,10 @@ function merge(clips: Clip[]): Merged | null {
     dataBefore += alignUp(clip.fileSize);
     mediaDuration += readDuration(t.mdhd, ...MDHD);
     trackDuration += readDuration(t.tkhd, ...TKHD);
-    ranges.push({ path: clip.path, length: clip.fileSize });
   }
 
   if (sizes.length === 0) return null;
   const allSame = sizes.every((s) => s === sizes[0]);
-  // Only the chunk offsets depend on where the media data lands; the rest is built once.
   const fixedTables: Node[] = [stsd, table('stts', 0, stts.length / 2, stts)];
   if (first.tables.has('stss')) fixedTables.push(table('stss', 0, stss.length, stss));
   if (first.tables.has('ctts')) {
@@ -286,29 +286,26 @@ function merge(clips: Clip[]): Merged | null {
     table('stsz', 0, allSame ? sizes[0]! : 0, allSame ? [sizes.length] : [sizes.length, ...sizes]),
   );
 
-  const moov = (chunkBase: number): Buffer => {
-    const wide = chunkBase + dataBefore > 0xffffffff;
-    const co = table(
-      wide ? 'co64' : 'stco',
-      0,
-      chunkOffsets.length,
-      chunkOffsets.map((o) => o + chunkBase),
-      wide,
-    );
-    const newTables = [...fixedTables, co];
-    const replace = (nodes: Node[]): Node[] =>
-      nodes.map((n) => {
-        if (n.type === 'stbl') return { type: 'stbl', raw: n.raw, children: newTables };
-        if (n.type === 'mvhd') return writeDuration(n, ...MVHD, trackDuration);
-        if (n.type === 'tkhd') return writeDuration(n, ...TKHD, trackDuration);
-        if (n.type === 'mdhd') return writeDuration(n, ...MDHD, mediaDuration);
-        if (n.type === 'elst') return withEditDuration(n, trackDuration);
-        if (n.children) return { ...n, children: replace(n.children) };
-        return n;
-      });
-    return serialize({ type: 'moov', raw: Buffer.alloc(0), children: replace(clips[0]!.moov) });
-  };
-  return { moov, ranges };
+  const wide = chunkBase + dataBefore > 0xffffffff;
+  const co = table(
+    wide ? 'co64' : 'stco',
+    0,
+    chunkOffsets.length,
+    chunkOffsets.map((o) => o + chunkBase),
+    wide,
+  );
+  const newTables = [...fixedTables, co];
+  const replace = (nodes: Node[]): Node[] =>
+    nodes.map((n) => {
+      if (n.type === 'stbl') return { type: 'stbl', raw: n.raw, children: newTables };
+      if (n.type === 'mvhd') return writeDuration(n, ...MVHD, trackDuration);
+      if (n.type === 'tkhd') return writeDuration(n, ...TKHD, trackDuration);
+      if (n.type === 'mdhd') return writeDuration(n, ...MDHD, mediaDuration);
+      if (n.type === 'elst') return withEditDuration(n, trackDuration);
+      if (n.children) return { ...n, children: replace(n.children) };
+      return n;
+    });
+  return { type: 'moov', raw: Buffer.alloc(0), children: replace(clips[0]!.moov) };
 }
 
 function withEditDuration(elst: Node, duration: number): Node {
@@ -341,236 +338,99 @@ function sampleEntryHead(stsd: Node): Buffer {
 }
 
 /**
- * Joins the clips into `outPath`; false (nothing written) when they are not eligible. Clips are
+ * Joins the clips into `outPath`; false (nothing left written) when they are not eligible. Clips are
  * given by path, or as already read with `readMp4File` (a composer reads them once for both).
  *
  * The output is our `ftyp` and `moov`, then one `mdat` holding every clip file whole, as it is
  * on disk (its own small header boxes included: inside `mdat` they are opaque bytes). The new
- * chunk offsets point at the samples where they sit in that copy. Copying whole files lets
- * `cat` do it, without the bytes passing through this process. A check can start as soon as
- * the first clip is on disk, while the rest is still being copied (`afterFirstClip`).
+ * chunk offsets point at the samples where they sit in that copy. Copying whole files lets the
+ * kernel do it (file-copier.ts), without the bytes passing through this process. A check of the
+ * header can start as soon as it is on disk, while the clips are still being copied (`afterHeader`).
  */
 export async function concatMp4(
   inputs: readonly (string | Mp4File)[],
   outPath: string,
   options: {
     /**
-     * Called once the header and the first clip are on disk, while the others are still being
-     * copied, with how many leading bytes of the file they are: a check that reads only the
-     * header and the first frames can run alongside.
+     * Called once the header is on disk, while the clips may still be being copied, with its
+     * length (everything before the media data): a check of the header can run alongside.
      */
-    afterFirstClip?: (leadingBytes: number) => void;
-    /**
-     * Where the system does not show how far a copy has got (no /proc), a first clip up to this
-     * size is copied through this process, so that `afterFirstClip` can be called before the rest.
-     */
-    inProcessFirstClipMaxBytes?: number;
+    afterHeader?: (headerBytes: number) => void;
   } = {},
 ): Promise<boolean> {
   if (inputs.length === 0) return false;
-  const files = await Promise.all(inputs.map((f) => (typeof f === 'string' ? readMp4File(f) : f)));
+  const toRead = inputs.filter((f) => typeof f === 'string');
+  const read = toRead.length > 0 ? await readMp4Files(toRead) : [];
+  const files = inputs.map((f) => (typeof f === 'string' ? read.shift()! : f));
   const clips = files.map((f) => (f ? clipOf(f) : null));
   if (clips.some((c) => c === null)) return false;
-  let merged: Merged | null;
-  try {
-    merged = merge(clips as Clip[]);
-  } catch {
-    merged = null; // a table shorter than its count says: not a file this joiner handles
-  }
-  if (!merged) return false;
-  const ftyp = clips[0]!.ftyp;
+  const ok = clips as Clip[];
   // Each clip starts on a page boundary: the kernel copies whole pages then, not straddling ones
   // (measured here: 15–20 % faster). The gaps are zeros inside the mdat, which nothing reads.
-  const last = merged.ranges.length - 1;
-  const gaps = merged.ranges.map((r, i) => (i < last ? alignUp(r.length) - r.length : 0));
-  const dataLength = merged.ranges.reduce((sum, r, i) => sum + r.length + gaps[i]!, 0);
-  const headerFor = (moov: Buffer) => {
-    let gap = (PAGE - ((ftyp.length + moov.length + 16) % PAGE)) % PAGE;
-    if (gap > 0 && gap < 8) gap += PAGE; // a `free` box needs its 8-byte header
-    const free = Buffer.alloc(gap);
-    if (gap > 0) {
-      free.writeUInt32BE(gap, 0);
-      free.write('free', 4, 'latin1');
-    }
-    const mdatHead = Buffer.alloc(16);
-    mdatHead.writeUInt32BE(1, 0);
-    mdatHead.write('mdat', 4, 'latin1');
-    mdatHead.writeBigUInt64BE(BigInt(16 + dataLength), 8);
-    return Buffer.concat([ftyp, moov, free, mdatHead]);
-  };
-  // The moov's size does not depend on the offsets it holds (stco or co64 aside, which the
-  // final offsets decide), so its length with placeholder offsets places the media data.
-  let head = headerFor(merged.moov(0));
-  head = headerFor(merged.moov(head.length));
-  head = headerFor(merged.moov(head.length));
+  const dataLength = ok.reduce(
+    (sum, c, i) => sum + (i < ok.length - 1 ? alignUp(c.fileSize) : c.fileSize),
+    0,
+  );
+  // The copy starts before the header is made, behind room enough for it: the joined moov is
+  // no larger than the clips' moovs together (its tables are theirs, merged; its other boxes the
+  // first clip's), twice that if its chunk offsets need 64 bits. What it leaves is a `free` box.
+  const ftyp = ok[0]!.ftyp;
+  const moovs = ok.reduce((sum, c) => sum + c.moovSize, 0);
+  const room = ftyp.length + moovs * 2 + 8 + 16 + dataLength > 0xffffffff ? moovs * 2 : moovs;
+  const dataStart = alignUp(ftyp.length + room + 8 + 16);
+  let at = dataStart;
+  const pieces = ok.map((c) => {
+    const piece = { path: c.path, at, length: c.fileSize };
+    at += alignUp(c.fileSize);
+    return piece;
+  });
   const out = await open(outPath, 'w');
-  const pads = padFiles(gaps); // made while the header is written
-  pads.catch(() => {}); // awaited below
+  let copying: Promise<void> | undefined;
   try {
-    const total = head.length + dataLength;
-    // Where the system shows how far a copy has got, every clip is copied by the kernel and a
-    // check starts once the first is on disk; elsewhere a small first clip passes through here.
-    const tracked = (await positionOf(out)) !== null;
-    const first = merged.ranges[0]!;
-    const firstEnd = head.length + first.length + gaps[0]!;
-    const firstInProcess =
-      !tracked && first.length <= (options.inProcessFirstClipMaxBytes ?? IN_PROCESS_CLIP_MAX);
-    if (firstInProcess) {
-      // The header and a first clip of a few MB in one write.
-      await out.writev([head, await readWhole(first), Buffer.alloc(gaps[0]!)]);
-      options.afterFirstClip?.(firstEnd);
-    } else {
-      await out.write(head);
-    }
-    const { path: padPath } = await pads;
-    const copied = merged.ranges.flatMap((r, i) => (gaps[i] ? [r.path, padPath(gaps[i]!)] : [r.path]));
-    const copying = appendFiles(
-      out,
-      firstInProcess ? copied.slice(gaps[0] ? 2 : 1) : copied,
-      // The final length set first only where the copy's end can be read back (see below).
-      tracked ? { path: outPath, length: total } : undefined,
-    );
+    copying = copyFilesInto(outPath, pieces, { size: dataStart + dataLength });
     copying.catch(() => {}); // awaited below
-    const firstOnDisk =
-      options.afterFirstClip && !firstInProcess
-        ? untilPast(out, firstEnd, copying).then((reached) => reached && options.afterFirstClip?.(firstEnd))
-        : undefined;
-    await copying;
-    await firstOnDisk;
-    // Where the copies left off: with the length set ahead, the size alone would not show a short copy.
-    const written = (await positionOf(out)) ?? (await out.stat()).size;
-    if (written !== total) {
-      throw new Error(
-        `the joined file has ${written} bytes, not ${total}: a clip changed while it was copied`,
-      );
+    let head: Buffer | null;
+    try {
+      const moov = merge(ok, dataStart);
+      head = moov && headerOf(ftyp, moov, dataStart, dataLength);
+    } catch {
+      head = null; // a table shorter than its count says: not a file this joiner handles
     }
+    if (!head) {
+      // Rare: the composer joins only clips whose formats agree. The copy under way is wasted.
+      await copying.catch(() => {});
+      await rm(outPath, { force: true });
+      return false;
+    }
+    await out.write(head, 0, head.length, 0);
+    options.afterHeader?.(head.length);
+    await copying;
+  } catch (e) {
+    await copying?.catch(() => {});
+    await rm(outPath, { force: true });
+    throw e;
   } finally {
     await out.close();
-    await pads.then(
-      (p) => p.remove(),
-      () => {},
-    );
   }
   return true;
 }
 
-/** A file of known length, in one read (readFile reads in 512 KB steps). */
-async function readWhole(range: { path: string; length: number }): Promise<Buffer> {
-  const file = await open(range.path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(range.length);
-    const { bytesRead } = await file.read(buffer, 0, range.length, 0);
-    if (bytesRead !== range.length) throw new Error('a clip changed while it was copied');
-    return buffer;
-  } finally {
-    await file.close();
-  }
-}
-
 /**
- * Appends the files at the handle's position: `cat` (a kernel copy) when it runs, else through
- * this process. With `preallocate` (for a caller that reads back where the copy ended: the size
- * no longer shows it), the file gets its final length and its blocks first (`fallocate`, where
- * the system has it): copying into allocated blocks of a file that does not grow is 10–20 %
- * faster here than appending.
+ * ftyp, moov, a `free` box up to where the media data start, and the mdat's 16-byte header;
+ * null should the moov not fit (it cannot, by the bound above: then ffmpeg joins them).
  */
-async function appendFiles(
-  out: FileHandle,
-  paths: readonly string[],
-  preallocate?: { path: string; length: number },
-): Promise<void> {
-  if (paths.length === 0) return;
-  const [command, args] = preallocate
-    ? [
-        'sh',
-        [
-          '-c',
-          'fallocate -l "$0" -- "$1" 2>/dev/null; shift; exec cat -- "$@"',
-          String(preallocate.length),
-          preallocate.path,
-          ...paths,
-        ],
-      ]
-    : ['cat', ['--', ...paths]];
-  const started = await new Promise<boolean>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', out.fd, 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (b: Buffer) => {
-      stderr = (stderr + b.toString('utf8')).slice(-2000);
-    });
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.syscall?.startsWith('spawn')) resolve(false);
-      else reject(e);
-    });
-    child.on('close', (code) => {
-      if (code === 0) resolve(true);
-      else reject(new Error(`copying the clips failed: ${stderr.trim() || `cat exited with ${code}`}`));
-    });
-  });
-  if (started) return;
-  // At the handle's position, moving it as `cat` would: the caller reads it back.
-  const buffer = Buffer.allocUnsafe(CHUNK);
-  for (const path of paths) {
-    const input = await open(path, 'r');
-    try {
-      for (;;) {
-        const { bytesRead } = await input.read(buffer, 0, CHUNK);
-        if (bytesRead === 0) break;
-        await out.write(buffer, 0, bytesRead);
-      }
-    } finally {
-      await input.close();
-    }
-  }
+function headerOf(ftyp: Buffer, moov: Node, dataStart: number, dataLength: number): Buffer | null {
+  if (ftyp.length + sizeOf(moov) + 8 + 16 > dataStart) return null;
+  const head = Buffer.alloc(dataStart);
+  const end = writeBox(moov, head, ftyp.copy(head, 0));
+  const free = dataStart - 16 - end;
+  head.writeUInt32BE(free, end);
+  head.write('free', end + 4, 'latin1');
+  head.writeUInt32BE(1, dataStart - 16);
+  head.write('mdat', dataStart - 12, 'latin1');
+  head.writeBigUInt64BE(BigInt(16 + dataLength), dataStart - 8);
+  return head;
 }
 
-/**
- * Resolves true once the handle's position (moved by `copying`) reaches `offset`, or once the
- * copy succeeded; false when it failed. Polled: the kernel copies ~3 MB a millisecond here.
- */
-async function untilPast(out: FileHandle, offset: number, copying: Promise<void>): Promise<boolean> {
-  let settled: boolean | undefined;
-  copying.then(
-    () => {
-      settled = true;
-    },
-    () => {
-      settled = false;
-    },
-  );
-  for (;;) {
-    if (settled !== undefined) return settled;
-    const at = await positionOf(out);
-    if (at === null || at >= offset) return true;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
-
-/**
- * The handle's file position (Linux: /proc/self/fdinfo), which `cat` moved as it wrote: it
- * shares the open file with us. null where the system does not show it.
- */
-async function positionOf(out: FileHandle): Promise<number | null> {
-  try {
-    const info = await readFile(`/proc/self/fdinfo/${out.fd}`, 'latin1');
-    const pos = /^pos:\s*(\d+)/m.exec(info)?.[1];
-    return pos === undefined ? null : Number(pos);
-  } catch {
-    return null;
-  }
-}
-
-const CHUNK = 4 * 1024 * 1024;
-/** Default of `inProcessFirstClipMaxBytes`: clips are a few MB; a long one is not read into memory. */
-const IN_PROCESS_CLIP_MAX = 32 * 1024 * 1024;
 const PAGE = 4096;
 const alignUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
-
-/** Files of zeros, one per gap length, for `cat` to copy between the clips. */
-async function padFiles(lengths: readonly number[]) {
-  const distinct = [...new Set(lengths.filter((n) => n > 0))];
-  const dir = distinct.length ? await mkdtemp(join(tmpdir(), 'framesmith-join-')) : null;
-  const path = (n: number) => join(dir!, `zeros-${n}`);
-  if (dir) await Promise.all(distinct.map((n) => writeFile(path(n), Buffer.alloc(n))));
-  return { path, remove: () => (dir ? rm(dir, { recursive: true, force: true }) : Promise.resolve()) };
-}

