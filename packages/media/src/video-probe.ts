@@ -122,18 +122,24 @@ export async function probeVideo(path: string, ffprobePath = 'ffprobe'): Promise
  * (up to its media data), handed to a spare ffprobe: the container parses, with a video stream
  * whose duration is the header's. No frame is decoded: for a file whose media data are the bytes
  * of clips each checked by decoding when stored, copied whole (what composition's MP4 joiner
- * makes), what is new is the header. Anything else goes to probeVideo.
+ * makes), what is new is the header. Anything else goes to probeVideo, once `complete` settles
+ * (for a file still being written past its header).
  */
 export async function probeVideoHeader(
   path: string,
   length: number,
   ffprobePath = 'ffprobe',
+  complete: Promise<unknown> = Promise.resolve(),
 ): Promise<ProbeResult> {
+  const whole = async () => {
+    await complete.catch(() => {});
+    return probeVideo(path, ffprobePath);
+  };
   const { bytes, size } = await readLeadingBytes(path, length);
   const video = leadingMoovVideo(bytes);
-  if (!video || video.duration <= 0) return probeVideo(path, ffprobePath);
+  if (!video || video.duration <= 0) return whole();
   const run = await warmPool(ffprobePath, 'header').probeBytes(bytes, PROBE_TIMEOUT_MS);
-  return run ? verdictOf(run, video, path, size, false) : probeVideo(path, ffprobePath);
+  return run ? verdictOf(run, video, path, size, false) : whole();
 }
 
 /** A file's first `length` bytes (fewer when it is shorter) and its size. */

@@ -167,6 +167,12 @@ export class WarmFfprobe {
 
   #start(): Spare {
     const child = spawn(this.#binary, this.#args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    if (!child.stdin || !child.stdout || !child.stderr) {
+      // Out of file descriptors (EMFILE): no pipes, and the error comes as an event a tick later,
+      // which must not go unheard. #tryStart takes the throw as "no spare now".
+      child.on('error', () => {});
+      throw new Error('no pipes for a spare ffprobe');
+    }
     // A waiting spare must not keep the process alive; probe() refs it while in use.
     keepsProcessAlive(child, false);
     const out: Buffer[] = [];

@@ -73,8 +73,13 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
     // was decoded when it was stored; what is new is the header. ffprobe reads it, and its
     // duration must be the sum. Anything ffmpeg wrote is checked whole, its first frame decoded.
     let check: Promise<ProbeResult> | undefined;
+    let joined!: () => void;
+    const whole = new Promise<void>((resolve) => {
+      joined = resolve;
+    });
     const startCheck = (headerBytes: number) => {
-      check = probeVideoHeader(request.outPath, headerBytes);
+      // Should it have to check the whole file instead, it waits for the join.
+      check = probeVideoHeader(request.outPath, headerBytes, undefined, whole);
       check.catch(() => {}); // awaited below; not unhandled if the join fails first
     };
     try {
@@ -96,10 +101,12 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
         await runFfmpeg(normalizeArgs(clips, format, request.outPath, request.crossfadeSeconds), run);
       }
     } catch (e) {
+      joined();
       await check?.catch(() => {}); // it reads the file being removed
       await rm(request.outPath, { force: true });
       throw compositionError('ffmpeg could not join the clips', e);
     }
+    joined();
     const result = await (check ?? probeVideo(request.outPath)).catch((e: unknown) => {
       throw compositionError('the composed video cannot be read', e);
     });

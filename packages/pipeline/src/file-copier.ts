@@ -40,14 +40,16 @@ export async function copyFilesInto(
 ): Promise<void> {
   const helper = takeHelper();
   if (helper) {
-    const outcome = await helper.copy(outPath, pieces, options.size);
-    if (outcome === 'copied') {
-      releaseHelper(helper);
-      return;
+    let outcome: 'copied' | 'gone';
+    try {
+      outcome = await helper.copy(outPath, pieces, options.size);
+    } finally {
+      releaseHelper(helper); // a helper that answered, even with a failure, is fit for the next
     }
+    if (outcome === 'copied') return;
     // The helper died mid-copy: the pieces go to the same places, so copying again is safe.
   }
-  await copyInProcess(outPath, pieces);
+  await copyInProcess(outPath, pieces, options.size);
 }
 
 /** Syscall numbers of copy_file_range and fallocate; 0 (read and write instead) elsewhere. */
@@ -102,10 +104,12 @@ sub copy_range {
     my ($from, $to) = (pack('q', 0), pack('q', $at));
     while ($left > 0) {
       my $n = syscall($CFR, fileno($in), $from, fileno($o), $to, $left, 0);
-      if ($n < 0) {
-        last if $!{ENOSYS} || $!{EXDEV} || $!{EINVAL} || $!{EOPNOTSUPP} || $!{EBADF};
-        return 'error';
-      }
+      # Not between these files, not on this system, or refused by a sandbox (EPERM) before a
+      # byte moved: read and write instead. Nothing copied at all is left to them to confirm.
+      last if $n < 0 && ($!{ENOSYS} || $!{EXDEV} || $!{EINVAL} || $!{EOPNOTSUPP} || $!{EBADF}
+        || ($left == $length && ($!{EPERM} || $!{EIO})));
+      return 'error' if $n < 0;
+      last if $n == 0 && $left == $length;
       return 'changed' if $n == 0;
       $left -= $n;
     }
@@ -139,6 +143,17 @@ class CopyHelper {
     this.#child = spawn('perl', ['-e', PROGRAM, ...syscallNumbers().map(String)], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // First: a spawn the system refuses (EMFILE, EAGAIN) is reported as an event, a tick later.
+    this.#child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'EACCES') perlMissing = true;
+      this.#gone();
+    });
+    this.#child.on('close', () => this.#gone());
+    // Without its pipes (file descriptors ran out) it is of no use: its error event follows.
+    if (!this.#child.stdin || !this.#child.stdout || !this.#child.stderr) {
+      this.exited = true;
+      return;
+    }
     keepsProcessAlive(this.#child, false);
     this.#child.stdin.on('error', () => {}); // EPIPE when it died: its exit tells
     this.#child.stdout.setEncoding('utf8');
@@ -151,11 +166,6 @@ class CopyHelper {
       }
     });
     this.#child.stderr.resume(); // unread, a full pipe would stall it
-    this.#child.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.syscall?.startsWith('spawn')) perlMissing = true;
-      this.#gone();
-    });
-    this.#child.on('close', () => this.#gone());
   }
 
   /** 'copied', or 'gone' when the helper died before it answered. */
@@ -211,22 +221,25 @@ function takeHelper(): CopyHelper | null {
   for (let helper = idle.pop(); helper; helper = idle.pop()) if (!helper.exited) return helper;
   if (perlMissing) return null;
   try {
-    return new CopyHelper();
+    const helper = new CopyHelper();
+    return helper.exited ? null : helper;
   } catch {
-    return null; // the system refuses a process now (EAGAIN, EMFILE): copy here
+    return null; // the system refuses a process now: copy here
   }
 }
 
 function releaseHelper(helper: CopyHelper): void {
+  if (helper.exited) return;
   if (idle.length < KEEP_IDLE) idle.push(helper);
   else helper.stop();
 }
 
 const CHUNK = 4 * 1024 * 1024;
 
-async function copyInProcess(outPath: string, pieces: readonly CopyPiece[]): Promise<void> {
+async function copyInProcess(outPath: string, pieces: readonly CopyPiece[], size: number): Promise<void> {
   const out = await open(outPath, 'r+');
   try {
+    if ((await out.stat()).size < size) await out.truncate(size); // the length fallocate gives
     const buffer = Buffer.allocUnsafe(CHUNK);
     for (const [i, piece] of pieces.entries()) await copyPiece(piece, out, buffer, i);
   } finally {

@@ -373,10 +373,13 @@ export async function concatMp4(
   );
   // The copy starts before the header is made, behind room enough for it: the joined moov is
   // no larger than the clips' moovs together (its tables are theirs, merged; its other boxes the
-  // first clip's), twice that if its chunk offsets need 64 bits. What it leaves is a `free` box.
+  // first clip's), plus the sample sizes a clip of one constant size does not list but a join of
+  // different ones must, twice that if its chunk offsets may need 64 bits (with a page or two to
+  // spare). What the moov leaves of the room is a `free` box.
   const ftyp = ok[0]!.ftyp;
-  const moovs = ok.reduce((sum, c) => sum + c.moovSize, 0);
-  const room = ftyp.length + moovs * 2 + 8 + 16 + dataLength > 0xffffffff ? moovs * 2 : moovs;
+  const moovs = ok.reduce((sum, c) => sum + c.moovSize + unlistedSizesBytes(c), 0);
+  const mayBeWide = ftyp.length + moovs * 2 + 3 * PAGE + dataLength > 0xffffffff;
+  const room = mayBeWide ? moovs * 2 : moovs;
   const dataStart = alignUp(ftyp.length + room + 8 + 16);
   let at = dataStart;
   const pieces = ok.map((c) => {
@@ -413,6 +416,14 @@ export async function concatMp4(
     await out.close();
   }
   return true;
+}
+
+/** What listing a clip's sample sizes would take, when its `stsz` gives one size for all instead. */
+function unlistedSizesBytes(clip: Clip): number {
+  const stsz = trackOf(clip.moov)?.tables.get('stsz');
+  if (!stsz || stsz.raw.length < 20) return 0;
+  const { data } = fullBox(stsz);
+  return data.readUInt32BE(0) === 0 ? 0 : 4 * data.readUInt32BE(4);
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -33,14 +33,29 @@ function expected(lead: Buffer, pieces: CopyPiece[], size: number): Buffer {
   return out;
 }
 
-/** Our own Perl helpers: the children of this process running perl. */
+/** Our own copy helpers: the children of this process (from /proc: field 4 of a stat is the parent). */
 function helperPids(): number[] {
-  const out = spawnSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)]).stdout.toString();
-  return out
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter(([, comm]) => comm === 'perl')
-    .map(([pid]) => Number(pid));
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+      } catch {
+        return false; // it ended meanwhile
+      }
+    })
+    .map(Number);
+}
+
+function killHelpers(): void {
+  for (const pid of helperPids()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // it left by itself
+    }
+  }
 }
 
 test('copies whole files to their places, after leading bytes it leaves alone, with zeros between', async () => {
@@ -68,25 +83,63 @@ test('a file that is not the length given, or is missing, fails the copy and nam
   await assert.rejects(copyFilesInto(out, shrunk, { size }), /clip 1 changed while it was copied/);
   const missing = [...pieces, { path: join(dir, 'nowhere.bin'), at: size + 4096, length: 10 }];
   await assert.rejects(copyFilesInto(out, missing, { size: size + 4106 }), /copying clip 3 failed/);
+  // A helper that answered with a failure serves the next copy: none is left behind per failure.
+  writeFileSync(out, '');
+  await copyFilesInto(out, pieces, { size });
+  assert.ok(readFileSync(out).equals(expected(Buffer.alloc(0), pieces, size)));
+  assert.ok(helperPids().length <= 1, `helpers left: ${helperPids().length}`);
 });
 
-test('a helper killed while it copies, or while it waits, does not lose the copy', async () => {
+test('a helper killed while it waits, or with a job in hand, does not lose the copy', async () => {
   const { pieces, size } = piecesOf('e', [3_000_000, 3_000_000, 3_000_000]);
   const out = join(dir, 'e.out');
   writeFileSync(out, '');
   await copyFilesInto(out, pieces, { size }); // a helper now waits
-  for (const pid of helperPids()) process.kill(pid, 'SIGKILL');
+  killHelpers();
   rmSync(out);
   writeFileSync(out, '');
   await copyFilesInto(out, pieces, { size });
   assert.ok(readFileSync(out).equals(expected(Buffer.alloc(0), pieces, size)));
-  // Killed with the job in hand: the copy is made here instead.
+  // A helper that takes its time to start is killed with the job written to it: the copy is
+  // then made in this process.
+  killHelpers();
+  const slow = join(dir, 'slow-bin');
+  execFileSync('mkdir', ['-p', slow]);
+  const perl = execFileSync('sh', ['-c', 'command -v perl']).toString().trim();
+  writeFileSync(join(slow, 'perl'), `#!/bin/sh\nsleep 2\nexec ${perl} "$@"\n`, { mode: 0o755 });
+  const path = process.env.PATH;
+  process.env.PATH = `${slow}:${path}`;
   rmSync(out);
   writeFileSync(out, '');
-  const copying = copyFilesInto(out, pieces, { size });
-  for (const pid of helperPids()) process.kill(pid, 'SIGKILL');
+  let copying: Promise<void>;
+  try {
+    copying = copyFilesInto(out, pieces, { size });
+  } finally {
+    process.env.PATH = path;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(readFileSync(out).length, 0, 'nothing copied yet');
+  killHelpers();
   await copying;
   assert.ok(readFileSync(out).equals(expected(Buffer.alloc(0), pieces, size)));
+});
+
+test('between file systems the kernel will not copy across, the helper reads and writes', {
+  skip: !existsSync('/dev/shm'),
+}, async () => {
+  const shm = mkdtempSync('/dev/shm/file-copier-test-');
+  try {
+    const paths = [join(shm, 'a.bin'), join(shm, 'b.bin')];
+    for (const p of paths) writeFileSync(p, randomBytes(2_000_000));
+    const pieces = paths.map((path, i) => ({ path, at: 4096 + i * 2_000_896, length: 2_000_000 }));
+    const size = pieces[1]!.at + 2_000_000;
+    const out = join(dir, 'shm.out');
+    writeFileSync(out, '');
+    await copyFilesInto(out, pieces, { size });
+    assert.ok(readFileSync(out).equals(expected(Buffer.alloc(0), pieces, size)));
+  } finally {
+    rmSync(shm, { recursive: true, force: true });
+  }
 });
 
 test('without Perl the copy is made in this process: the same bytes', () => {
