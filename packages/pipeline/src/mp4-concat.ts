@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { copyFilesInto } from './file-copier.ts';
 import { type Mp4File, readMp4Files } from './mp4-header.ts';
@@ -186,11 +187,19 @@ function table(type: string, version: number, count: number, fields: readonly nu
   return { type, raw };
 }
 
+/** Where a clip's first chunk is in its own file, and where the joined header says it is. */
+export interface Placement {
+  path: string;
+  sourceOffset: number;
+  outputOffset: number;
+}
+
 /**
  * The output's `moov`, for media data that are the clip files whole, as they are, one after
- * another from `chunkBase`, each starting on a page. Null when the clips cannot be joined so.
+ * another from `chunkBase`, each starting on a page, and where it places each clip's first
+ * chunk. Null when the clips cannot be joined so.
  */
-function merge(clips: Clip[], chunkBase: number): Node | null {
+function merge(clips: Clip[], chunkBase: number): { moov: Node; placements: Placement[] } | null {
   const tracks = clips.map((c) => trackOf(c.moov));
   if (tracks.some((t) => t === null)) return null;
   const ts = tracks as Track[];
@@ -237,6 +246,7 @@ function merge(clips: Clip[], chunkBase: number): Node | null {
   let dataBefore = 0;
   let mediaDuration = 0;
   let trackDuration = 0;
+  const firsts: { path: string; sourceOffset: number; chunk: number }[] = [];
   for (const [i, t] of ts.entries()) {
     const clip = clips[i]!;
     // Runs of equal durations are merged, as a muxer would write them.
@@ -266,6 +276,7 @@ function merge(clips: Clip[], chunkBase: number): Node | null {
       if (offset < clip.dataStart || offset >= clip.dataStart + clip.dataLength) return null;
       chunkOffsets.push(offset + dataBefore);
     }
+    if (offsets.length > 0) firsts.push({ path: clip.path, sourceOffset: offsets[0]!, chunk: chunks });
     samples += count;
     chunks += offsets.length;
     dataBefore += alignUp(clip.fileSize);
@@ -305,8 +316,56 @@ function merge(clips: Clip[], chunkBase: number): Node | null {
       if (n.children) return { ...n, children: replace(n.children) };
       return n;
     });
-  return { type: 'moov', raw: Buffer.alloc(0), children: replace(clips[0]!.moov) };
+  // Read back from the table as written: what a player will follow.
+  const entry = (k: number) =>
+    wide ? Number(co.raw.readBigUInt64BE(16 + k * 8)) : co.raw.readUInt32BE(16 + k * 4);
+  return {
+    moov: { type: 'moov', raw: Buffer.alloc(0), children: replace(clips[0]!.moov) },
+    placements: firsts.map((f) => ({
+      path: f.path,
+      sourceOffset: f.sourceOffset,
+      outputOffset: entry(f.chunk),
+    })),
+  };
 }
+
+/**
+ * A check of the header against the copy: the bytes that begin the first chunk of the first and
+ * of the last clip are read from them now (while the copy runs), and the returned check throws
+ * unless the joined file holds them where its header places them. An error in where the header
+ * places a clip moves every clip after it, so the last one shows it; reading every clip would
+ * cost the composition a few per cent more for little.
+ */
+export function placementCheck(placements: readonly Placement[]): (outPath: string) => void {
+  const checked = [...new Set([0, placements.length - 1])].filter((i) => i >= 0);
+  const expected = checked.map((i) => {
+    const p = placements[i]!;
+    const clip = openSync(p.path, 'r');
+    try {
+      const bytes = Buffer.alloc(PLACEMENT_BYTES);
+      return bytes.subarray(0, readSync(clip, bytes, 0, PLACEMENT_BYTES, p.sourceOffset));
+    } finally {
+      closeSync(clip);
+    }
+  });
+  return (outPath) => {
+    const out = openSync(outPath, 'r');
+    try {
+      const found = Buffer.alloc(PLACEMENT_BYTES);
+      for (const [k, i] of checked.entries()) {
+        const want = expected[k]!;
+        const n = readSync(out, found, 0, want.length, placements[i]!.outputOffset);
+        if (n !== want.length || !want.equals(found.subarray(0, n))) {
+          throw new Error(`clip ${i + 1} is not where the joined header places it`);
+        }
+      }
+    } finally {
+      closeSync(out);
+    }
+  };
+}
+
+const PLACEMENT_BYTES = 32;
 
 function withEditDuration(elst: Node, duration: number): Node {
   const raw = Buffer.from(elst.raw);
@@ -393,9 +452,11 @@ export async function concatMp4(
     copying = copyFilesInto(outPath, pieces, { size: dataStart + dataLength });
     copying.catch(() => {}); // awaited below
     let head: Buffer | null;
+    let placements: Placement[] = [];
     try {
-      const moov = merge(ok, dataStart);
-      head = moov && headerOf(ftyp, moov, dataStart, dataLength);
+      const merged = merge(ok, dataStart);
+      head = merged && headerOf(ftyp, merged.moov, dataStart, dataLength);
+      placements = merged?.placements ?? [];
     } catch {
       head = null; // a table shorter than its count says: not a file this joiner handles
     }
@@ -407,7 +468,9 @@ export async function concatMp4(
     }
     await out.write(head, 0, head.length, 0);
     options.afterHeader?.(head.length);
+    const checkPlacement = placementCheck(placements);
     await copying;
+    checkPlacement(outPath);
   } catch (e) {
     await copying?.catch(() => {});
     await rm(outPath, { force: true });

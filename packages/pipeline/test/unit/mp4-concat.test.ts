@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { probeVideoHeader } from '@framesmith/media';
 import { concatList, streamCopyArgs } from '../../src/ffmpeg-args.ts';
 import { probeClip, runFfmpeg } from '../../src/ffmpeg.ts';
-import { concatMp4 } from '../../src/mp4-concat.ts';
+import { concatMp4, placementCheck } from '../../src/mp4-concat.ts';
 import { makeClip } from '../support/clips.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mp4-concat-test-'));
@@ -77,6 +77,35 @@ test('MP4 clips are joined byte for byte, with the timestamps ffmpeg concat give
   // Those bytes are the whole header: ffprobe reads the stream and the duration from them.
   const checked = await probeVideoHeader(watched, header.bytes);
   assert.ok(checked.ok && Math.abs(checked.durationSeconds - 4) < 1 / 12, JSON.stringify(checked));
+});
+
+test('the join checks that its first and last clips are where its header places them', async () => {
+  const clips = [1, 1, 1].map((s, i) => makeClip(join(dir, `p${i}.mp4`), { seconds: s }));
+  const out = join(dir, 'placed.mp4');
+  assert.equal(await concatMp4(clips, out), true);
+  // Chunk offsets as the files list them (the clips' moov comes last, the joined file's first).
+  const offsets = (bytes: Buffer, at: number) =>
+    Array.from({ length: bytes.readUInt32BE(at + 8) }, (_, k) => bytes.readUInt32BE(at + 12 + 4 * k));
+  const joined = readFileSync(out);
+  const joinedOffsets = offsets(joined, joined.indexOf('stco', 0, 'latin1'));
+  let chunk = 0;
+  const placements = clips.map((path) => {
+    const bytes = readFileSync(path);
+    const own = offsets(bytes, bytes.lastIndexOf('stco', undefined, 'latin1'));
+    const placement = { path, sourceOffset: own[0]!, outputOffset: joinedOffsets[chunk]! };
+    chunk += own.length;
+    return placement;
+  });
+  const check = placementCheck(placements);
+  check(out);
+  // The last clip's first chunk is not what it was (as when the header misplaces any clip before
+  // it, which moves the rest): the check names it. So for the first clip.
+  for (const clip of [3, 1]) {
+    const broken = Buffer.from(joined);
+    broken[placements[clip - 1]!.outputOffset + 5]! ^= 0xff;
+    writeFileSync(out, broken);
+    assert.throws(() => check(out), new RegExp(`clip ${clip} is not where the joined header places it`));
+  }
 });
 
 test('clips it cannot join safely are left to ffmpeg, and nothing is written', async () => {
