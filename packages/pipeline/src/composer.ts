@@ -73,10 +73,7 @@ export async function composeClips(request: ComposeRequest): Promise<ComposeResu
     // was decoded when it was stored; what is new is the header. ffprobe reads it, and its
     // duration must be the sum. Anything ffmpeg wrote is checked whole, its first frame decoded.
     let check: Promise<ProbeResult> | undefined;
-    let joined!: () => void;
-    const whole = new Promise<void>((resolve) => {
-      joined = resolve;
-    });
+    const { promise: whole, resolve: joined } = Promise.withResolvers<void>();
     const startCheck = (headerBytes: number) => {
       // Should it have to check the whole file instead, it waits for the join.
       check = probeVideoHeader(request.outPath, headerBytes, undefined, whole);

@@ -61,10 +61,10 @@ function sizeOf(node: Node): number {
  */
 function writeBox(node: Node, out: Buffer, off: number): number {
   if (!node.children) return off + node.raw.copy(out, off);
-  out.writeUInt32BE(sizeOf(node), off);
   out.write(node.type, off + 4, 'latin1');
   let end = off + 8;
   for (const child of node.children) end = writeBox(child, out, end);
+  out.writeUInt32BE(end - off, off); // its size, now that its children are written
   return end;
 }
 
@@ -79,6 +79,7 @@ interface Clip {
   ftyp: Buffer;
   moov: Node[];
   moovSize: number;
+  track: Track;
   /** The media data: where it starts in the file and how long it is. */
   dataStart: number;
   dataLength: number;
@@ -91,13 +92,15 @@ function clipOf(file: Mp4File): Clip | null {
   // Fragmented, or several mdat boxes: not a file this joiner handles.
   if (at('moof').length > 0 || mdat.length !== 1 || !ftyp?.bytes || !moovBox?.bytes) return null;
   const moov = parseBoxes(moovBox.bytes, 8, moovBox.size);
-  if (!moov) return null;
+  const track = moov && trackOf(moov);
+  if (!moov || !track) return null;
   const data = mdat[0]!;
   return {
     path: file.path,
     ftyp: ftyp.bytes,
     moov,
     moovSize: moovBox.size,
+    track,
     dataStart: data.start + data.headerSize,
     dataLength: data.size - data.headerSize,
     fileSize: file.fileSize,
@@ -195,14 +198,12 @@ export interface Placement {
 }
 
 /**
- * The output's `moov`, for media data that are the clip files whole, as they are, one after
- * another from `chunkBase`, each starting on a page, and where it places each clip's first
- * chunk. Null when the clips cannot be joined so.
+ * The output's `moov`, for media data that are the clip files whole, as they are, each at its
+ * offset in `starts`, and where it places each clip's first chunk. Null when the clips cannot be
+ * joined so.
  */
-function merge(clips: Clip[], chunkBase: number): { moov: Node; placements: Placement[] } | null {
-  const tracks = clips.map((c) => trackOf(c.moov));
-  if (tracks.some((t) => t === null)) return null;
-  const ts = tracks as Track[];
+function merge(clips: Clip[], starts: readonly number[]): { moov: Node; placements: Placement[] } | null {
+  const ts = clips.map((c) => c.track);
   const first = ts[0]!;
   const stsd = first.tables.get('stsd')!;
   const sameConfig = ts.every((t) => {
@@ -243,7 +244,6 @@ function merge(clips: Clip[], chunkBase: number): { moov: Node; placements: Plac
   const chunkOffsets: number[] = [];
   let samples = 0;
   let chunks = 0;
-  let dataBefore = 0;
   let mediaDuration = 0;
   let trackDuration = 0;
   const firsts: { path: string; sourceOffset: number; chunk: number }[] = [];
@@ -274,12 +274,11 @@ function merge(clips: Clip[], chunkBase: number): { moov: Node; placements: Plac
         : rows(co, 1);
     for (const offset of offsets) {
       if (offset < clip.dataStart || offset >= clip.dataStart + clip.dataLength) return null;
-      chunkOffsets.push(offset + dataBefore);
+      chunkOffsets.push(offset + starts[i]!);
     }
     if (offsets.length > 0) firsts.push({ path: clip.path, sourceOffset: offsets[0]!, chunk: chunks });
     samples += count;
     chunks += offsets.length;
-    dataBefore += alignUp(clip.fileSize);
     mediaDuration += readDuration(t.mdhd, ...MDHD);
     trackDuration += readDuration(t.tkhd, ...TKHD);
   }
@@ -297,14 +296,8 @@ function merge(clips: Clip[], chunkBase: number): { moov: Node; placements: Plac
     table('stsz', 0, allSame ? sizes[0]! : 0, allSame ? [sizes.length] : [sizes.length, ...sizes]),
   );
 
-  const wide = chunkBase + dataBefore > 0xffffffff;
-  const co = table(
-    wide ? 'co64' : 'stco',
-    0,
-    chunkOffsets.length,
-    chunkOffsets.map((o) => o + chunkBase),
-    wide,
-  );
+  const wide = chunkOffsets.some((o) => o > 0xffffffff);
+  const co = table(wide ? 'co64' : 'stco', 0, chunkOffsets.length, chunkOffsets, wide);
   const newTables = [...fixedTables, co];
   const replace = (nodes: Node[]): Node[] =>
     nodes.map((n) => {
@@ -398,7 +391,7 @@ function sampleEntryHead(stsd: Node): Buffer {
 
 /**
  * Joins the clips into `outPath`; false (nothing left written) when they are not eligible. Clips are
- * given by path, or as already read with `readMp4File` (a composer reads them once for both).
+ * given by path, or as already read with `readMp4Files` (a composer reads them once for both).
  *
  * The output is our `ftyp` and `moov`, then one `mdat` holding every clip file whole, as it is
  * on disk (its own small header boxes included: inside `mdat` they are opaque bytes). The new
@@ -454,7 +447,10 @@ export async function concatMp4(
     let head: Buffer | null;
     let placements: Placement[] = [];
     try {
-      const merged = merge(ok, dataStart);
+      const merged = merge(
+        ok,
+        pieces.map((p) => p.at),
+      );
       head = merged && headerOf(ftyp, merged.moov, dataStart, dataLength);
       placements = merged?.placements ?? [];
     } catch {
@@ -483,7 +479,7 @@ export async function concatMp4(
 
 /** What listing a clip's sample sizes would take, when its `stsz` gives one size for all instead. */
 function unlistedSizesBytes(clip: Clip): number {
-  const stsz = trackOf(clip.moov)?.tables.get('stsz');
+  const stsz = clip.track.tables.get('stsz');
   if (!stsz || stsz.raw.length < 20) return 0;
   const { data } = fullBox(stsz);
   return data.readUInt32BE(0) === 0 ? 0 : 4 * data.readUInt32BE(4);

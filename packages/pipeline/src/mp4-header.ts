@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type Mp4Track,
-  parseMoov,
-  readTopLevelBoxes,
-  readTopLevelBoxesSync,
-  type TopLevelBox,
-} from '@framesmith/media';
+import { type Mp4Track, parseMoov, readTopLevelBoxesSync, type TopLevelBox } from '@framesmith/media';
 import type { ClipInfo } from './ffmpeg-args.ts';
 
 /**
@@ -24,12 +18,6 @@ export interface Mp4File {
   path: string;
   fileSize: number;
   boxes: TopLevelBox[];
-}
-
-/** Reads a clip's top-level boxes (null when it is not an MP4 at all). */
-export async function readMp4File(path: string): Promise<Mp4File | null> {
-  const file = await readTopLevelBoxes(path, ['ftyp', 'moov']).catch(() => null);
-  return file ? { path, ...file } : null;
 }
 
 /**
@@ -59,7 +47,7 @@ const SYNC_BATCH = 16;
 
 /** ClipInfo from the MP4 header, or null when the file is not a plain MP4 this reader understands. */
 export async function readMp4ClipInfo(path: string): Promise<ClipInfo | null> {
-  const file = await readMp4File(path);
+  const [file] = await readMp4Files([path]);
   return file ? clipInfoOf(file) : null;
 }
 
