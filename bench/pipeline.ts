@@ -1,7 +1,7 @@
 // Benchmark of the render pipeline against simulated ComfyUI backends (issue 4's targets).
 //   npx node bench/pipeline.ts [--db=pglite,postgres] [--n=100] [--g=500] [--makespan-g=2000]
-//                              [--backends=4] [--clips=50] [--only=overhead,makespan,composition]
-//                              (overhead includes the pipelined run; `pipelined` runs it alone)
+//                              [--backends=4] [--clips=50] [--only=overhead,makespan,composition] [--slowest=3]
+//                              (overhead includes the pipelined run; `serial` and `pipelined` run one alone)
 //   BENCH_COPY_RUNS=15           turns of each stream-copy contender (the median is reported)
 //
 // For each database:
@@ -41,6 +41,7 @@ const BACKENDS = Number(arg('backends', '4'));
 const CLIPS = Number(arg('clips', '50'));
 // `composition` includes the re-encode (~40 s); `copy` is the stream-copy half alone.
 const ONLY = arg('only', 'overhead,makespan,composition').split(',');
+const SLOWEST = Number(arg('slowest', '3'));
 const PARAMS = { width: 64, height: 64, frames: 6, fps: 12 };
 
 const lines: string[] = [];
@@ -176,6 +177,21 @@ async function overhead(kind: TestDbKind) {
         ['fetched → checked (ffprobe)', (l) => l.afterFinishMs.check],
       ])}`,
     );
+    // The tail is what the target is about: where the slowest segments spent their time.
+    const index = new Map(order.map((id, i) => [id, i]));
+    const slowest = [...order].sort((a, b) => vsG[index.get(b)!]! - vsG[index.get(a)!]!).slice(0, SLOWEST);
+    for (const id of slowest) {
+      const i = index.get(id)!;
+      const l = stack.generated.get(id);
+      const prev = i > 0 ? stack.generated.get(order[i - 1]!) : undefined;
+      if (!l) continue;
+      report(
+        `[${kind}]   slow segment #${i}: overhead ${ms(vsG[i]!)} = handoff ${prev ? ms(l.takenAt - prev.completedAt) : '-'}, ` +
+          `claim→run ${ms(l.toRunMs)}, queue ${ms(l.queueMs)}, execution − G ${ms(l.executionMs - G)}, ` +
+          `fetch ${ms(l.afterFinishMs.fetch)}, check ${ms(l.afterFinishMs.check)}, store ${ms(l.afterFinishMs.store)}, ` +
+          `complete ${ms(l.afterFinishMs.complete)}, →SSE ${ms(done.get(id)! - l.completedAt)}`,
+      );
+    }
   } finally {
     await stack.close();
     await sims.stop();
@@ -379,7 +395,7 @@ report(
   `pipeline benchmark — ${new Date().toISOString()}, ${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(2)}`,
 );
 for (const kind of DBS) {
-  if (ONLY.includes('overhead')) await overhead(kind);
+  if (ONLY.includes('overhead') || ONLY.includes('serial')) await overhead(kind);
   if (ONLY.includes('overhead') || ONLY.includes('pipelined')) await pipelinedOverhead(kind);
   if (ONLY.includes('makespan')) await makespan(kind);
 }

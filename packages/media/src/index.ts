@@ -13,3 +13,11 @@ export {
   warmUpProbes,
 } from './video-probe.ts';
 export { type FfprobeRun, keepsProcessAlive, WarmFfprobe } from './warm-ffprobe.ts';
+export {
+  type SpawnedProcess,
+  type SpawnProcessOptions,
+  spawnHostReady,
+  spawnProcess,
+  startSpawnHost,
+  stopSpawnHost,
+} from './spawner.ts';

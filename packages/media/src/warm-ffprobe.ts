@@ -1,5 +1,6 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { type SpawnedProcess, spawnProcess } from './spawner.ts';
 
 /**
  * ffprobe processes started ahead of need. ffprobe spends ~90 ms here loading ~200 shared
@@ -20,7 +21,7 @@ export interface FfprobeRun {
 }
 
 interface Spare {
-  child: ChildProcessWithoutNullStreams;
+  child: SpawnedProcess;
   result: Promise<FfprobeRun>;
   exited: boolean;
 }
@@ -166,7 +167,8 @@ export class WarmFfprobe {
   }
 
   #start(): Spare {
-    const child = spawn(this.#binary, this.#args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Started by the spawn host: a start from this (large) process would stall it 10-20 ms.
+    const child = spawnProcess(this.#binary, this.#args);
     if (!child.stdin || !child.stdout || !child.stderr) {
       // Out of file descriptors (EMFILE): no pipes, and the error comes as an event a tick later,
       // which must not go unheard. #tryStart takes the throw as "no spare now".
@@ -213,8 +215,17 @@ export class WarmFfprobe {
   }
 }
 
+/** A started process as keepsProcessAlive sees it (a ChildProcess with pipes, or a SpawnedProcess). */
+interface Refable {
+  ref(): void;
+  unref(): void;
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
+}
+
 /** Whether a child (the process and its pipes) keeps our event loop, and so our process, alive. */
-export function keepsProcessAlive(child: ChildProcessWithoutNullStreams, keep: boolean): void {
+export function keepsProcessAlive(child: Refable, keep: boolean): void {
   if (keep) child.ref();
   else child.unref();
   for (const s of [child.stdin, child.stdout, child.stderr]) {

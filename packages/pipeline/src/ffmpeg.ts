@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawnProcess } from '@framesmith/media';
 import { type ClipInfo, clipInfoFromProbe, probeArgs } from './ffmpeg-args.ts';
 
 /** The one module that runs ffmpeg and ffprobe (STYLE §11). */
@@ -28,11 +28,12 @@ function run(binary: string, args: readonly string[], options: RunOptions = {}):
       options.signal,
       options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
     ].filter((s): s is AbortSignal => s !== undefined);
-    const child = spawn(binary, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      signal: signals.length ? AbortSignal.any(signals) : undefined,
+    // Started by the spawn host, so this process does not stall while it forks (spawner.ts).
+    const child = spawnProcess(binary, args, {
+      ...(signals.length ? { signal: AbortSignal.any(signals) } : {}),
       killSignal: 'SIGKILL',
     });
+    child.stdin.end();
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (b: Buffer) => out.push(b));

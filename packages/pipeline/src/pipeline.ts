@@ -1,3 +1,4 @@
+import { startSpawnHost } from '@framesmith/media';
 import type { Config } from '@framesmith/core';
 import { BackendPool } from '@framesmith/comfyui';
 import { type Database, findSegmentRow } from '@framesmith/db';
@@ -55,6 +56,9 @@ export interface Pipeline {
 
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const role = options.role === 'embedded' ? 'all' : (options.role ?? 'all');
+  // Workers start ffprobe for every clip and ffmpeg for every video: from a helper process, so
+  // that this one does not stall while it forks (spawner.ts). Started now, ready by the first.
+  if (role !== 'api') startSpawnHost();
   const logger = options.logger ?? silentLogger;
   const storage = options.storage ?? new LocalStorage(options.config.storageDir);
   const queue = await JobQueue.start(options.database, {

@@ -1,0 +1,269 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { FromHost, ToHost } from './spawner-protocol.ts';
+
+/**
+ * Starts ffmpeg and ffprobe without stalling this process. Node starts a process by forking this
+ * one, which takes time in proportion to its memory (measured here: 1.6 ms for a bare Node,
+ * ~15 ms for the server with its embedded database, 60 ms at 1 GB), and the event loop (HTTP,
+ * live events, every running segment) stands still meanwhile. A spawn host, a small Node process
+ * started once (spawn-host.ts), starts them instead and relays their pipes; what is returned
+ * behaves as a ChildProcess does for what the callers use (pipes, `error`, `close`, kill, ref).
+ * Until the host is ready, or if it cannot run, processes are started directly.
+ */
+
+export interface SpawnedProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Set once it started (the `spawn` event). */
+  readonly pid?: number | undefined;
+  on(event: 'spawn', listener: () => void): this;
+  on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): this;
+  on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  once(event: 'spawn', listener: () => void): this;
+  once(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  kill(signal?: NodeJS.Signals): boolean;
+  /** Whether the process keeps ours alive (as ChildProcess.ref/unref, pipes included). */
+  ref(): void;
+  unref(): void;
+}
+
+export interface SpawnProcessOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Kills the process (with killSignal) and emits an AbortError, as child_process.spawn does. */
+  signal?: AbortSignal;
+  killSignal?: NodeJS.Signals;
+}
+
+const HOST_PATH = fileURLToPath(new URL('./spawn-host.ts', import.meta.url));
+/** A host that died is started again this many times at most; after that, processes start directly. */
+const MAX_HOST_STARTS = 4;
+
+/** A process started by the host: its pipes and events, fed by the host's messages. */
+class RemoteProcess extends EventEmitter implements SpawnedProcess {
+  readonly stdin: Writable;
+  readonly stdout = new Readable({ read() {} });
+  readonly stderr = new Readable({ read() {} });
+  pid: number | undefined;
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  killed = false;
+  readonly #host: SpawnHost;
+  readonly #id: number;
+  #closed = false;
+  #refd = true;
+
+  constructor(host: SpawnHost, id: number) {
+    super();
+    this.#host = host;
+    this.#id = id;
+    this.stdin = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        host.send({ t: 'in', id, data: chunk });
+        done();
+      },
+      final: (done) => {
+        host.send({ t: 'end', id });
+        done();
+      },
+    });
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
+    if (this.#closed) return false;
+    this.killed = true;
+    this.#host.send({ t: 'kill', id: this.#id, signal });
+    return true;
+  }
+
+  ref(): void {
+    if (this.#refd || this.#closed) return;
+    this.#refd = true;
+    this.#host.hold(1);
+  }
+
+  unref(): void {
+    if (!this.#refd || this.#closed) return;
+    this.#refd = false;
+    this.#host.hold(-1);
+  }
+
+  /** A message from the host about this process. */
+  receive(m: FromHost): void {
+    switch (m.t) {
+      case 'spawned':
+        this.pid = m.pid;
+        this.emit('spawn');
+        break;
+      case 'out':
+        this.stdout.push(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        break;
+      case 'err':
+        this.stderr.push(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        break;
+      case 'error':
+        this.emit('error', Object.assign(new Error(m.error.message), m.error));
+        // Refused before it started (the host could not fork): no `close` will follow.
+        if (m.error.syscall === undefined) this.close(null, null);
+        break;
+      case 'close':
+        this.close(m.code, m.signal);
+        break;
+    }
+  }
+
+  /** The process ended (or the host that ran it did: then its fate is unknown, as a killed one's). */
+  close(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#host.forget(this.#id);
+    if (this.#refd) this.#host.hold(-1);
+    this.exitCode = code;
+    this.signalCode = signal;
+    this.stdout.push(null);
+    this.stderr.push(null);
+    this.emit('exit', code, signal);
+    // After the pipes' last data, as ChildProcess emits it.
+    setImmediate(() => this.emit('close', code, signal));
+  }
+}
+
+class SpawnHost {
+  readonly #child: ChildProcess;
+  readonly #processes = new Map<number, RemoteProcess>();
+  #nextId = 1;
+  #holds = 0;
+  ready = false;
+  dead = false;
+
+  constructor() {
+    // Node's own flags (NODE_OPTIONS: --import, --cpu-prof…) are for the application, not for this helper.
+    const { NODE_OPTIONS: _, ...env } = process.env;
+    this.#child = spawn(process.execPath, [HOST_PATH], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'advanced',
+      env,
+    });
+    this.#child.on('message', (m: FromHost) => {
+      if (m.t === 'ready') this.ready = true;
+      else this.#processes.get(m.id)?.receive(m);
+    });
+    const gone = () => {
+      if (this.dead) return;
+      this.dead = true;
+      this.ready = false;
+      for (const p of [...this.#processes.values()]) p.close(null, 'SIGKILL');
+    };
+    this.#child.on('error', gone);
+    this.#child.on('exit', gone);
+    this.#child.on('disconnect', gone);
+    this.#refresh();
+  }
+
+  spawn(command: string, args: readonly string[], options: SpawnProcessOptions): RemoteProcess {
+    const id = this.#nextId++;
+    const p = new RemoteProcess(this, id);
+    this.#processes.set(id, p);
+    this.hold(1);
+    this.send({
+      t: 'spawn',
+      id,
+      command,
+      args: [...args],
+      // The environment and directory as they are now (a test may have changed PATH since).
+      cwd: options.cwd ?? process.cwd(),
+      env: options.env ?? process.env,
+    });
+    return p;
+  }
+
+  send(m: ToHost): void {
+    if (this.dead || !this.#child.connected) return;
+    this.#child.send(m);
+  }
+
+  forget(id: number): void {
+    this.#processes.delete(id);
+  }
+
+  /** Our process is kept alive by the host while one of its processes is (ref'd). */
+  hold(delta: number): void {
+    this.#holds += delta;
+    this.#refresh();
+  }
+
+  #refresh(): void {
+    const channel = this.#child.channel as { ref?(): void; unref?(): void } | undefined;
+    if (this.#holds > 0) {
+      this.#child.ref();
+      channel?.ref?.();
+    } else {
+      this.#child.unref();
+      channel?.unref?.();
+    }
+  }
+
+  stop(): void {
+    this.dead = true;
+    this.#child.kill('SIGKILL');
+  }
+}
+
+let host: SpawnHost | null = null;
+let hostStarts = 0;
+
+/**
+ * Starts the spawn host now (it takes ~50 ms to be ready), best while this process is still
+ * small: starting it is itself one fork of this process.
+ */
+export function startSpawnHost(): void {
+  if ((host && !host.dead) || hostStarts >= MAX_HOST_STARTS) return;
+  hostStarts++;
+  try {
+    host = new SpawnHost();
+  } catch {
+    host = null; // no process can be started now (EMFILE, EAGAIN): later, or directly
+  }
+}
+
+/** Stops the spawn host (its processes are killed); the next spawn starts directly and a new host. */
+export function stopSpawnHost(): void {
+  host?.stop();
+  host = null;
+}
+
+/** Whether processes are started by the host now (false before it is ready, or without one). */
+export function spawnHostReady(): boolean {
+  return host?.ready === true && !host.dead;
+}
+
+/** child_process.spawn with every pipe, started by the spawn host when it is ready. */
+export function spawnProcess(
+  command: string,
+  args: readonly string[],
+  options: SpawnProcessOptions = {},
+): SpawnedProcess {
+  if (!spawnHostReady()) {
+    startSpawnHost();
+    return spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options }) as SpawnedProcess &
+      ChildProcess;
+  }
+  const p = host!.spawn(command, args, options);
+  const { signal } = options;
+  if (signal) {
+    const abort = () => {
+      p.kill(options.killSignal ?? 'SIGTERM');
+      p.emit('error', Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }));
+    };
+    if (signal.aborted) queueMicrotask(abort);
+    else {
+      signal.addEventListener('abort', abort, { once: true });
+      p.once('close', () => signal.removeEventListener('abort', abort));
+    }
+  }
+  return p;
+}
