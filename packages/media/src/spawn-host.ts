@@ -27,6 +27,18 @@ function errorInfo(e: unknown): Extract<FromHost, { t: 'error' }>['error'] {
   };
 }
 
+/** Refusals for want of resources: this start failed, a later one may not. */
+const WANT_OF_RESOURCES = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM']);
+
+/**
+ * A failure to start told without its syscall: the parent then takes it as "not now" (no
+ * `close` follows), not as "this program cannot run" (a spawn error, e.g. ENOENT).
+ */
+function transient(error: ReturnType<typeof errorInfo>): ReturnType<typeof errorInfo> {
+  const { syscall: _, ...rest } = error;
+  return rest;
+}
+
 function start(m: Extract<ToHost, { t: 'spawn' }>): void {
   let child: ChildProcessWithoutNullStreams;
   try {
@@ -36,15 +48,15 @@ function start(m: Extract<ToHost, { t: 'spawn' }>): void {
       ...(m.env ? { env: m.env } : {}),
     });
   } catch (e) {
-    // Refused at once (EMFILE, EAGAIN), where Node throws: an error without a syscall tells the
-    // parent that no `close` follows, and that a later start may well succeed.
-    const { syscall: _, ...error } = errorInfo(e);
-    send({ t: 'error', id: m.id, error });
+    send({ t: 'error', id: m.id, error: transient(errorInfo(e)) });
     return;
   }
   children.set(m.id, child);
   child.on('spawn', () => send({ t: 'spawned', id: m.id, pid: child.pid ?? 0 }));
-  child.on('error', (e) => send({ t: 'error', id: m.id, error: errorInfo(e) }));
+  child.on('error', (e) => {
+    const error = errorInfo(e);
+    send({ t: 'error', id: m.id, error: WANT_OF_RESOURCES.has(error.code ?? '') ? transient(error) : error });
+  });
   // EPIPE when the child exited before reading all it was given: its exit code tells.
   child.stdin?.on('error', () => {});
   child.stdout?.on('data', (data: Buffer) => send({ t: 'out', id: m.id, data }));
@@ -61,7 +73,13 @@ process.on('message', (m: ToHost) => {
   if (!child) return;
   if (m.t === 'in') child.stdin.write(Buffer.from(m.data));
   else if (m.t === 'end') child.stdin.end();
-  else if (m.t === 'kill') child.kill(m.signal);
+  else if (m.t === 'kill') {
+    try {
+      child.kill(m.signal);
+    } catch {
+      // an unknown signal name: nothing to do, and no reason for the host to fall over
+    }
+  }
 });
 
 process.on('disconnect', () => {

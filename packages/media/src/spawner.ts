@@ -107,7 +107,8 @@ class RemoteProcess extends EventEmitter implements SpawnedProcess {
         break;
       case 'error':
         this.emit('error', Object.assign(new Error(m.error.message), m.error));
-        // Refused before it started (the host could not fork): no `close` will follow.
+        // Refused before it started for want of resources (the host says so by leaving out the
+        // syscall): a later start may succeed, and no `close` follows.
         if (m.error.syscall === undefined) this.close(null, null);
         break;
       case 'close':
@@ -124,11 +125,17 @@ class RemoteProcess extends EventEmitter implements SpawnedProcess {
     if (this.#refd) this.#host.hold(-1);
     this.exitCode = code;
     this.signalCode = signal;
-    this.stdout.push(null);
-    this.stderr.push(null);
     this.emit('exit', code, signal);
-    // After the pipes' last data, as ChildProcess emits it.
-    setImmediate(() => this.emit('close', code, signal));
+    // `close` once both pipes are read to their end, as ChildProcess emits it; a pipe nobody
+    // listens to is drained (Node's flushStdio does the same), so that `close` still comes.
+    let open = 2;
+    for (const pipe of [this.stdout, this.stderr]) {
+      pipe.once('close', () => {
+        if (--open === 0) this.emit('close', code, signal);
+      });
+      pipe.push(null);
+      if (pipe.listenerCount('data') === 0 && pipe.listenerCount('readable') === 0) pipe.resume();
+    }
   }
 }
 
@@ -152,12 +159,7 @@ class SpawnHost {
       if (m.t === 'ready') this.ready = true;
       else this.#processes.get(m.id)?.receive(m);
     });
-    const gone = () => {
-      if (this.dead) return;
-      this.dead = true;
-      this.ready = false;
-      for (const p of [...this.#processes.values()]) p.close(null, 'SIGKILL');
-    };
+    const gone = () => this.#gone();
     this.#child.on('error', gone);
     this.#child.on('exit', gone);
     this.#child.on('disconnect', gone);
@@ -166,10 +168,8 @@ class SpawnHost {
 
   spawn(command: string, args: readonly string[], options: SpawnProcessOptions): RemoteProcess {
     const id = this.#nextId++;
-    const p = new RemoteProcess(this, id);
-    this.#processes.set(id, p);
-    this.hold(1);
-    this.send({
+    // Built before anything is registered: reading the directory can throw (it was deleted).
+    const message: ToHost = {
       t: 'spawn',
       id,
       command,
@@ -177,8 +177,33 @@ class SpawnHost {
       // The environment and directory as they are now (a test may have changed PATH since).
       cwd: options.cwd ?? process.cwd(),
       env: options.env ?? process.env,
-    });
+    };
+    const p = new RemoteProcess(this, id);
+    this.#processes.set(id, p);
+    this.hold(1);
+    this.send(message);
     return p;
+  }
+
+  /**
+   * The host is gone: its processes end for their callers. A host that died without its
+   * parent's goodbye (killed, crashed) left them running, orphaned: they are killed here, so
+   * that, say, an ffmpeg does not go on writing a file a retry writes too.
+   */
+  #gone(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.ready = false;
+    for (const p of [...this.#processes.values()]) {
+      if (p.pid) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      p.close(null, 'SIGKILL');
+    }
   }
 
   send(m: ToHost): void {
@@ -207,9 +232,12 @@ class SpawnHost {
     }
   }
 
+  /** Ends the host and its processes (they close as killed). */
   stop(): void {
-    this.dead = true;
-    this.#child.kill('SIGKILL');
+    this.#gone();
+    // Told to go, the host kills what it runs and exits; if it does not, it is killed.
+    this.#child.disconnect?.();
+    setTimeout(() => this.#child.kill('SIGKILL'), 2000).unref();
   }
 }
 
@@ -255,14 +283,16 @@ export function spawnProcess(
   const p = host!.spawn(command, args, options);
   const { signal } = options;
   if (signal) {
+    // As child_process does: an AbortError only when there was still a process to kill.
     const abort = () => {
-      p.kill(options.killSignal ?? 'SIGTERM');
-      p.emit('error', Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }));
+      if (p.kill(options.killSignal ?? 'SIGTERM')) {
+        p.emit('error', Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }));
+      }
     };
     if (signal.aborted) queueMicrotask(abort);
     else {
       signal.addEventListener('abort', abort, { once: true });
-      p.once('close', () => signal.removeEventListener('abort', abort));
+      p.once('exit', () => signal.removeEventListener('abort', abort));
     }
   }
   return p;

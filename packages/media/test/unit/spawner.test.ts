@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -49,21 +49,29 @@ function parentOf(pid: number): number | null {
   }
 }
 
+/** Whether a process runs (a zombie, dead but not yet reaped by its new parent, does not). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0] !== 'Z';
   } catch {
     return false;
   }
 }
+
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 250 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  return !alive(pid);
+}
+
+const started = (p: SpawnedProcess) =>
+  new Promise<number>((resolve) => p.once('spawn', () => resolve(p.pid!)));
 
 before(hostReady);
 after(stopSpawnHost);
 
 test('a process started by the host gets its input, and its output, errors and exit code come back', async () => {
   const p = spawnProcess('sh', ['-c', 'cat; echo " to stderr" >&2; exit 3']);
-  const pid = new Promise<number>((resolve) => p.once('spawn', () => resolve(p.pid!)));
+  const pid = started(p);
   const done = finished(p);
   p.stdin.write('first ');
   p.stdin.end(Buffer.from('second'));
@@ -86,7 +94,13 @@ test('output larger than one message arrives whole and in order', async () => {
 });
 
 test('a program that does not exist is an ENOENT error naming the spawn, as child_process gives it', async () => {
-  const r = await finished(spawnProcess('framesmith-no-such-program', []));
+  const p = spawnProcess('framesmith-no-such-program', []);
+  const order: string[] = [];
+  p.on('error', () => order.push('error'));
+  p.on('close', () => order.push('close'));
+  const r = await finished(p);
+  assert.deepEqual(order, ['error', 'close']);
+  assert.equal(r.code, -2);
   assert.equal(r.errors.length, 1);
   assert.equal(r.errors[0]!.code, 'ENOENT');
   assert.equal(r.errors[0]!.syscall, 'spawn framesmith-no-such-program');
@@ -120,21 +134,64 @@ test('the environment and directory are those of the moment of the spawn', async
   }
 });
 
-test('when the host dies, its running processes end (killed, their fate unknown) and the next spawn still works', async () => {
+test('when the host dies, its running processes are killed and end as killed, and the next spawn still works', async () => {
   const running = spawnProcess('sleep', ['30']);
-  const pid = await new Promise<number>((resolve) => running.once('spawn', () => resolve(running.pid!)));
+  const pid = await started(running);
   const hostPid = parentOf(pid)!;
   const r = finished(running);
   process.kill(hostPid, 'SIGKILL');
   assert.deepEqual([(await r).code, (await r).signal], [null, 'SIGKILL']);
+  // Orphaned by its host, it must not go on (an ffmpeg would go on writing its file).
+  assert.ok(await gone(pid), 'the process of a dead host was left running');
   // Directly while a new host starts.
   const next = spawnProcess('echo', ['still works']);
   assert.equal((await finished(next)).stdout, 'still works\n');
   await hostReady();
   const viaNewHost = spawnProcess('echo', ['new host']);
   assert.equal((await finished(viaNewHost)).stdout, 'new host\n');
-  // The orphan lost its host; sleep does not read its pipes, so it is killed here.
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+});
+
+test('stopping the host ends its processes, which close as killed', async () => {
+  const running = spawnProcess('sleep', ['30']);
+  const pid = await started(running);
+  const r = finished(running);
+  stopSpawnHost();
+  assert.deepEqual([(await r).code, (await r).signal], [null, 'SIGKILL']);
+  assert.ok(await gone(pid));
+  await hostReady();
+});
+
+test('an abort after the process exited is no error; a paused reader still gets every byte before close', async () => {
+  const controller = new AbortController();
+  const quick = spawnProcess('true', [], { signal: controller.signal, killSignal: 'SIGKILL' });
+  const errors: Error[] = [];
+  quick.on('error', (e) => errors.push(e));
+  const quickClosed = new Promise<void>((resolve) => quick.once('close', () => resolve()));
+  // Aborted in the moment between its exit and its close (ffmpeg.ts's timeout could fire there).
+  (quick as unknown as NodeJS.EventEmitter).once('exit', () => controller.abort());
+  await quickClosed;
+  assert.deepEqual(errors, []);
+
+  const p = spawnProcess('seq', ['1', '100000']);
+  p.stdin.end();
+  p.stdout.pause();
+  let bytes = 0;
+  p.stdout.on('data', (b: Buffer) => {
+    bytes += b.length;
+  });
+  p.stdout.pause();
+  let closed = false;
+  const close = new Promise<void>((resolve) =>
+    p.once('close', () => {
+      closed = true;
+      resolve();
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(closed, false, 'close came while the output was still unread');
+  p.stdout.resume();
+  await close;
+  assert.equal(bytes, 588895);
 });
 
 /** Runs a script in a process of its own and returns what it printed. */
@@ -170,6 +227,28 @@ test('an idle host does not keep its process alive, and processes it started lea
   `);
   const pid = Number(out.trim());
   assert.ok(pid > 0);
-  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(alive(pid), false, 'the sleep started through the host outlived its process');
+  assert.ok(await gone(pid), 'the sleep started through the host outlived its process');
+});
+
+test('a process killed outright (SIGKILL) takes what its host runs with it', async () => {
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import * as s from ${JSON.stringify(SPAWNER)};\n${WAIT_READY}
+      const p = s.spawnProcess('sleep', ['30']);
+      await new Promise((r) => p.once('spawn', r));
+      console.log(p.pid);
+      setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = await new Promise<string>((resolve) =>
+    child.stdout.once('data', (b: Buffer) => resolve(String(b))),
+  );
+  const pid = Number(line.trim());
+  assert.ok(alive(pid));
+  child.kill('SIGKILL');
+  assert.ok(await gone(pid), 'the sleep outlived its SIGKILLed process');
 });
