@@ -17,6 +17,8 @@ export {
   type SpawnedProcess,
   type SpawnProcessOptions,
   spawnHostReady,
+  type ProcessRun,
+  runProcess,
   spawnProcess,
   startSpawnHost,
   stopSpawnHost,

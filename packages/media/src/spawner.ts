@@ -297,3 +297,74 @@ export function spawnProcess(
   }
   return p;
 }
+
+export interface ProcessRun {
+  /** null when it was killed (a timeout, an abort) or its host died. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  /** Its last `stderrKeep` characters, trimmed. */
+  stderr: string;
+  /** Set when it did not start at all (ENOENT, EACCES) or was aborted (an AbortError). */
+  error?: NodeJS.ErrnoException;
+  timedOut: boolean;
+}
+
+/**
+ * Runs a program to its end with spawnProcess and gives what it printed: stdout whole (up to
+ * `maxStdoutBytes`, beyond which it is killed), stderr's tail. Never rejects.
+ */
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  options: { timeoutMs?: number; signal?: AbortSignal; maxStdoutBytes?: number; stderrKeep?: number } = {},
+): Promise<ProcessRun> {
+  const maxStdout = options.maxStdoutBytes ?? 16 * 1024 * 1024;
+  const keep = options.stderrKeep ?? 8000;
+  return new Promise((resolve) => {
+    const child = spawnProcess(command, args, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      killSignal: 'SIGKILL',
+    });
+    if (!child.stdin || !child.stdout || !child.stderr) {
+      // Started directly with no descriptors left for pipes (EMFILE): the error comes as an event.
+      child.on('error', (error) =>
+        resolve({ code: null, signal: null, stdout: '', stderr: '', error, timedOut: false }),
+      );
+      return;
+    }
+    let timedOut = false;
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          timedOut = child.kill('SIGKILL');
+        }, options.timeoutMs)
+      : undefined;
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let err = '';
+    let error: NodeJS.ErrnoException | undefined;
+    child.stdout.on('data', (b: Buffer) => {
+      outBytes += b.length;
+      if (outBytes <= maxStdout) out.push(b);
+      else child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      err = (err + b.toString('utf8')).slice(-keep);
+    });
+    child.on('error', (e) => {
+      error ??= e;
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: err.trim(),
+        ...(error ? { error } : {}),
+        timedOut,
+      });
+    });
+    child.stdin.end();
+  });
+}

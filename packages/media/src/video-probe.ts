@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AppError } from '@framesmith/core';
 import { leadingMoov, type Mp4Track, parseMoov, readMp4Tracks } from './mp4-tracks.ts';
+import { runProcess } from './spawner.ts';
 import { type FfprobeRun, WarmFfprobe } from './warm-ffprobe.ts';
 
 export type ProbeResult =
@@ -230,33 +230,28 @@ async function probeDirectly(path: string, size: number, ffprobePath: string): P
   };
 }
 
-function runFfprobe(ffprobePath: string, path: string): Promise<FfprobeJson> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      ffprobePath,
-      [...SHOW_ARGS, path],
-      { timeout: PROBE_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err && String((err as { syscall?: unknown }).syscall ?? '').startsWith('spawn')) {
-          // It did not start (not installed, not executable): our machine's fault, not the output's.
-          return reject(
-            new AppError('INTERNAL_ERROR', {
-              cause: err,
-              detail: {
-                reason: 'ffprobe_unavailable',
-                errno: String(err.code),
-                exceptionMessage: err.message,
-              },
-            }),
-          );
-        }
-        try {
-          resolve(parseRun({ code: err ? 1 : 0, stdout, stderr, ...(err ? { failure: err.message } : {}) }));
-        } catch (e) {
-          reject(e as Error);
-        }
+async function runFfprobe(ffprobePath: string, path: string): Promise<FfprobeJson> {
+  const run = await runProcess(ffprobePath, [...SHOW_ARGS, path], {
+    timeoutMs: PROBE_TIMEOUT_MS,
+    maxStdoutBytes: 4 * 1024 * 1024,
+  });
+  if (run.error && String(run.error.syscall ?? '').startsWith('spawn')) {
+    // It did not start (not installed, not executable): our machine's fault, not the output's.
+    throw new AppError('INTERNAL_ERROR', {
+      cause: run.error,
+      detail: {
+        reason: 'ffprobe_unavailable',
+        errno: String(run.error.code),
+        exceptionMessage: run.error.message,
       },
-    );
+    });
+  }
+  const failure = run.timedOut ? 'ffprobe took too long' : run.error?.message;
+  return parseRun({
+    code: run.code,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    ...(failure ? { failure } : {}),
   });
 }
 

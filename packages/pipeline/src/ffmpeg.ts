@@ -1,4 +1,4 @@
-import { spawnProcess } from '@framesmith/media';
+import { runProcess } from '@framesmith/media';
 import { type ClipInfo, clipInfoFromProbe, probeArgs } from './ffmpeg-args.ts';
 
 /** The one module that runs ffmpeg and ffprobe (STYLE §11). */
@@ -20,41 +20,23 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-const STDERR_KEEP = 8000;
-
-function run(binary: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const signals = [
-      options.signal,
-      options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
-    ].filter((s): s is AbortSignal => s !== undefined);
-    // Started by the spawn host, so this process does not stall while it forks (spawner.ts).
-    const child = spawnProcess(binary, args, {
-      ...(signals.length ? { signal: AbortSignal.any(signals) } : {}),
-      killSignal: 'SIGKILL',
-    });
-    child.stdin.end();
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => {
-      err = (err + b.toString('utf8')).slice(-STDERR_KEEP);
-    });
-    child.on('error', (e) => {
-      const aborted = (e as { name?: string }).name === 'AbortError';
-      reject(
-        new FfmpegError(
-          aborted ? `${binary} was stopped` : `${binary} could not start: ${e.message}`,
-          err,
-          null,
-        ),
-      );
-    });
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new FfmpegError(`${binary} exited with code ${code}`, err.trim(), code));
-    });
+async function run(binary: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+  // Started by the spawn host, so this process does not stall while it forks (spawner.ts).
+  const r = await runProcess(binary, args, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
+  if (r.error) {
+    const stopped = r.error.name === 'AbortError' || r.timedOut;
+    throw new FfmpegError(
+      stopped ? `${binary} was stopped` : `${binary} could not start: ${r.error.message}`,
+      r.stderr,
+      null,
+    );
+  }
+  if (r.timedOut) throw new FfmpegError(`${binary} was stopped`, r.stderr, null);
+  if (r.code !== 0) throw new FfmpegError(`${binary} exited with code ${r.code}`, r.stderr, r.code);
+  return r.stdout;
 }
 
 export function runFfmpeg(args: readonly string[], options?: RunOptions): Promise<void> {

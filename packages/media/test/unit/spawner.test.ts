@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   type SpawnedProcess,
+  runProcess,
   spawnHostReady,
   spawnProcess,
   startSpawnHost,
@@ -251,4 +252,19 @@ test('a process killed outright (SIGKILL) takes what its host runs with it', asy
   assert.ok(alive(pid));
   child.kill('SIGKILL');
   assert.ok(await gone(pid), 'the sleep outlived its SIGKILLed process');
+});
+
+test('runProcess gives the output and exit code, stops a run at its timeout, and reports a program that cannot start', async () => {
+  const ok = await runProcess('sh', ['-c', 'echo out; echo err >&2; exit 2']);
+  assert.deepEqual(
+    [ok.code, ok.stdout, ok.stderr, ok.timedOut, ok.error],
+    [2, 'out\n', 'err', false, undefined],
+  );
+  const slow = await runProcess('sleep', ['30'], { timeoutMs: 100 });
+  assert.deepEqual([slow.code, slow.signal, slow.timedOut], [null, 'SIGKILL', true]);
+  const missing = await runProcess('framesmith-no-such-program', []);
+  assert.equal(missing.error?.code, 'ENOENT');
+  const chatty = await runProcess('seq', ['1', '1000000'], { maxStdoutBytes: 1000 });
+  assert.equal(chatty.signal, 'SIGKILL');
+  assert.ok(chatty.stdout.length <= 1000);
 });
