@@ -126,10 +126,11 @@ export class WarmFfprobe {
       clearTimeout(timer);
       // Replacements start after the check, not during it: loading a new ffprobe takes a
       // core for ~90 ms, which would slow the very check it is meant to speed up. Nor right
-      // after it: starting a process holds this thread for 5–15 ms, and the caller's own next
-      // steps (storing the clip, recording it, telling clients) come in those milliseconds.
-      // Measured in bench/pipeline.ts: storing a clip took 22 ms at p50 with the replacement
-      // started at once, 0.5 ms with it started a moment later. With no spare left, though,
+      // after it: on these two cores that load competes with the caller's own next steps
+      // (storing the clip, recording it, telling clients). Measured in bench/pipeline.ts when
+      // spares were still forked from this process (which also held this thread 5–15 ms):
+      // storing a clip took 22 ms at p50 with the replacement started at once, 0.5 ms with it
+      // started a moment later. With no spare left, though,
       // the next check would start one cold: then the replacement starts as soon as the caller
       // has its result.
       const delay = this.#ready.some((s) => !s.exited) ? REFILL_DELAY_MS : 0;
