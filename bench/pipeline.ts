@@ -110,16 +110,6 @@ async function stamps(simUrl: string, promptId: string): Promise<{ start: number
   return { start: at('execution_start'), success: at('execution_success') };
 }
 
-/** The simulator's execution_success timestamp of a prompt. */
-async function successStamp(simUrl: string, promptId: string): Promise<number> {
-  const history = (await (await fetch(`${simUrl}/history/${promptId}`)).json()) as Record<
-    string,
-    { status?: { messages?: [string, { timestamp?: number }][] } }
-  >;
-  const msg = history[promptId]?.status?.messages?.find(([e]) => e === 'execution_success');
-  return Number(msg?.[1]?.timestamp);
-}
-
 async function overhead(kind: TestDbKind) {
   const sims = await startSims(1, G);
   const stack = await startStack(kind, sims.urls, { WORKER_CONCURRENCY: '1' });
@@ -144,7 +134,7 @@ async function overhead(kind: TestDbKind) {
       const wall = done.get(id)! - runnable;
       vsG.push(wall - G);
       vsExec.push(wall - (attempts.get(id)?.executionMs ?? G));
-      latency.push(done.get(id)! - (await successStamp(sims.urls[0]!, attempts.get(id)!.promptId!)));
+      latency.push(done.get(id)! - (await stamps(sims.urls[0]!, attempts.get(id)!.promptId!)).success);
       previous = done.get(id)!;
     }
     report(
@@ -178,10 +168,9 @@ async function overhead(kind: TestDbKind) {
       ])}`,
     );
     // The tail is what the target is about: where the slowest segments spent their time.
-    const index = new Map(order.map((id, i) => [id, i]));
-    const slowest = [...order].sort((a, b) => vsG[index.get(b)!]! - vsG[index.get(a)!]!).slice(0, SLOWEST);
-    for (const id of slowest) {
-      const i = index.get(id)!;
+    const slowest = [...vsG.keys()].sort((a, b) => vsG[b]! - vsG[a]!).slice(0, SLOWEST);
+    for (const i of slowest) {
+      const id = order[i]!;
       const l = stack.generated.get(id);
       const prev = i > 0 ? stack.generated.get(order[i - 1]!) : undefined;
       if (!l) continue;

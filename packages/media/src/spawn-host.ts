@@ -44,8 +44,8 @@ function start(m: Extract<ToHost, { t: 'spawn' }>): void {
   try {
     child = spawn(m.command, m.args, {
       stdio: ['pipe', 'pipe', 'pipe'],
-      ...(m.cwd ? { cwd: m.cwd } : {}),
-      ...(m.env ? { env: m.env } : {}),
+      cwd: m.cwd,
+      env: m.env,
     });
   } catch (e) {
     send({ t: 'error', id: m.id, error: transient(errorInfo(e)) });

@@ -1,7 +1,7 @@
 /** Messages between a process and its spawn host (spawner.ts, spawn-host.ts), over Node's IPC channel. */
 
 export type ToHost =
-  | { t: 'spawn'; id: number; command: string; args: string[]; cwd?: string; env?: NodeJS.ProcessEnv }
+  | { t: 'spawn'; id: number; command: string; args: string[]; cwd: string; env: NodeJS.ProcessEnv }
   | { t: 'in'; id: number; data: Uint8Array }
   | { t: 'end'; id: number }
   | { t: 'kill'; id: number; signal: NodeJS.Signals };

@@ -14,6 +14,10 @@ import type { FromHost, ToHost } from './spawner-protocol.ts';
  * Until the host is ready, or if it cannot run, processes are started directly.
  */
 
+/**
+ * What callers use of a started process. Its pipes are null only when a direct start found no
+ * file descriptors left for them (EMFILE), as with child_process; its `error` event follows.
+ */
 export interface SpawnedProcess {
   readonly stdin: Writable;
   readonly stdout: Readable;
@@ -49,9 +53,6 @@ class RemoteProcess extends EventEmitter implements SpawnedProcess {
   readonly stdout = new Readable({ read() {} });
   readonly stderr = new Readable({ read() {} });
   pid: number | undefined;
-  exitCode: number | null = null;
-  signalCode: NodeJS.Signals | null = null;
-  killed = false;
   readonly #host: SpawnHost;
   readonly #id: number;
   #closed = false;
@@ -75,7 +76,6 @@ class RemoteProcess extends EventEmitter implements SpawnedProcess {
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
     if (this.#closed) return false;
-    this.killed = true;
     this.#host.send({ t: 'kill', id: this.#id, signal });
     return true;
   }
@@ -123,8 +123,6 @@ class RemoteProcess extends EventEmitter implements SpawnedProcess {
     this.#closed = true;
     this.#host.forget(this.#id);
     if (this.#refd) this.#host.hold(-1);
-    this.exitCode = code;
-    this.signalCode = signal;
     this.emit('exit', code, signal);
     // `close` once both pipes are read to their end, as ChildProcess emits it; a pipe nobody
     // listens to is drained (Node's flushStdio does the same), so that `close` still comes.
@@ -277,8 +275,8 @@ export function spawnProcess(
 ): SpawnedProcess {
   if (!spawnHostReady()) {
     startSpawnHost();
-    return spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options }) as SpawnedProcess &
-      ChildProcess;
+    // A ChildProcess is a SpawnedProcess but for its pipes' types (see SpawnedProcess).
+    return spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options }) as unknown as SpawnedProcess;
   }
   const p = host!.spawn(command, args, options);
   const { signal } = options;

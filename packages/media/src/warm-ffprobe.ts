@@ -130,9 +130,8 @@ export class WarmFfprobe {
       // (storing the clip, recording it, telling clients). Measured in bench/pipeline.ts when
       // spares were still forked from this process (which also held this thread 5–15 ms):
       // storing a clip took 22 ms at p50 with the replacement started at once, 0.5 ms with it
-      // started a moment later. With no spare left, though,
-      // the next check would start one cold: then the replacement starts as soon as the caller
-      // has its result.
+      // started a moment later. With no spare left, though, the next check would start one
+      // cold: then the replacement starts as soon as the caller has its result.
       const delay = this.#ready.some((s) => !s.exited) ? REFILL_DELAY_MS : 0;
       setTimeout(() => this.#fill(), delay).unref();
     }

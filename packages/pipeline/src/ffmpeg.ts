@@ -26,15 +26,9 @@ async function run(binary: string, args: readonly string[], options: RunOptions 
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
-  if (r.error) {
-    const stopped = r.error.name === 'AbortError' || r.timedOut;
-    throw new FfmpegError(
-      stopped ? `${binary} was stopped` : `${binary} could not start: ${r.error.message}`,
-      r.stderr,
-      null,
-    );
-  }
-  if (r.timedOut) throw new FfmpegError(`${binary} was stopped`, r.stderr, null);
+  if (r.timedOut || r.error?.name === 'AbortError')
+    throw new FfmpegError(`${binary} was stopped`, r.stderr, null);
+  if (r.error) throw new FfmpegError(`${binary} could not start: ${r.error.message}`, r.stderr, null);
   if (r.code !== 0) throw new FfmpegError(`${binary} exited with code ${r.code}`, r.stderr, r.code);
   return r.stdout;
 }
