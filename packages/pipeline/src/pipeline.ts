@@ -155,6 +155,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           graceful: stopOptions.graceful ?? true,
           timeoutMs: stopOptions.timeoutMs ?? 8000,
         });
+        await segmentWorker?.settle();
         await events.stop();
         if (ownPool) pool?.stop();
       })();

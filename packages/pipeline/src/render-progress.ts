@@ -84,3 +84,45 @@ export async function advanceRenderJob(
   await publishRenderJob(ctx.database, moved, ctx.logger);
   return moved;
 }
+
+/** Render-job accounting after a segment completed, settled a moment later (see deferAdvances). */
+export interface DeferredAdvances {
+  /** Accounts the render job within `delayMs`; several calls for one job meanwhile make one. */
+  soon(renderJobId: string | null): void;
+  /** Accounts every render job still waiting, now (a stopping worker). */
+  flush(): Promise<void>;
+}
+
+/**
+ * A completed segment's render job is accounted (its counts announced, composition queued after
+ * the last) `delayMs` after the segment's own event, not before its queue job ends: the worker
+ * then hands its slot to the next segment at once, and a run of completions is counted once.
+ * A crash in between loses nothing: the reaper accounts every active render job.
+ */
+export function deferAdvances(ctx: PipelineContext, delayMs: number): DeferredAdvances {
+  const waiting = new Map<string, NodeJS.Timeout>();
+  const running = new Set<Promise<unknown>>();
+  const advance = (renderJobId: string) => {
+    waiting.delete(renderJobId);
+    const run = advanceRenderJob(ctx, renderJobId)
+      .catch((err: unknown) => ctx.logger.warn({ err, renderJobId }, 'could not account a render job'))
+      .finally(() => running.delete(run));
+    running.add(run);
+  };
+  return {
+    soon(renderJobId) {
+      if (!renderJobId || waiting.has(renderJobId)) return;
+      waiting.set(
+        renderJobId,
+        setTimeout(() => advance(renderJobId), delayMs),
+      );
+    },
+    async flush() {
+      for (const [renderJobId, timer] of waiting) {
+        clearTimeout(timer);
+        advance(renderJobId);
+      }
+      await Promise.all(running);
+    },
+  };
+}

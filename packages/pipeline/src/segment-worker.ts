@@ -20,7 +20,7 @@ import { type AttemptContext, handleGenerationFailure, SegmentCancelled } from '
 import type { JobContext, JobHandler } from './job-registry.ts';
 import type { JobPayload } from './job-names.ts';
 import { promptIdFor } from './prompt-id.ts';
-import { advanceRenderJob } from './render-progress.ts';
+import { advanceRenderJob, deferAdvances } from './render-progress.ts';
 import { storageKeys } from './storage.ts';
 
 /**
@@ -35,6 +35,8 @@ export interface SegmentWorkerDeps {
   pool: BackendPool;
   /** Least time between two progress writes of one segment. */
   progressIntervalMs?: number;
+  /** How long after a segment completes its render job is accounted (deferAdvances). */
+  advanceDelayMs?: number;
 }
 
 interface Prepared {
@@ -48,11 +50,14 @@ export interface SegmentWorker {
   cancel(segmentId: string): boolean;
   /** Segments generating in this process. */
   running(): string[];
+  /** Accounts the render jobs of completed segments that still wait for it (before stopping). */
+  settle(): Promise<void>;
 }
 
 export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDeps): SegmentWorker {
   const running = new Map<string, AbortController>();
   const progressIntervalMs = deps.progressIntervalMs ?? 250;
+  const advances = deferAdvances(ctx, deps.advanceDelayMs ?? 50);
   const { db } = ctx.database;
 
   /** What to send for a segment: its prompt graph, built from its workflow and settings. */
@@ -260,7 +265,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
       );
       await announce();
       await publishSegment(ctx.database, completed.segment, completed.asset, ctx.logger);
-      await advanceRenderJob(ctx, completed.segment.renderJobId);
+      advances.soon(completed.segment.renderJobId);
       return { outcome: 'completed' };
     } catch (error) {
       lease?.release(
@@ -285,6 +290,7 @@ export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDep
       return true;
     },
     running: () => [...running.keys()],
+    settle: () => advances.flush(),
   };
 }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, exists, gt, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, exists, gt, lt, type SQL, sql } from 'drizzle-orm';
 import type { ErrorCode, ErrorDetail } from '@framesmith/core';
 import { assets, generationAttempts, projects, segments } from '../schema.ts';
 import type { Db } from '../open-db.ts';
-import { CLEARED_SEGMENT_ERROR, type Executor } from './common.ts';
+import { CLEARED_SEGMENT_ERROR, type Executor, preparedPer } from './common.ts';
 import { type AssetRow, deleteAssetRow, type NewAsset } from './assets.ts';
 import type { SegmentRow } from './render-jobs.ts';
 
@@ -41,9 +41,8 @@ export interface SegmentForClaim {
   settings: (typeof projects.$inferSelect)['settings'];
 }
 
-/** A segment with what its claim needs, in one round trip; null when it is gone. */
-export async function readSegmentForClaim(db: Executor, segmentId: string): Promise<SegmentForClaim | null> {
-  const [found] = await db
+const readForClaim = preparedPer((db) =>
+  db
     .select({
       segment: segments,
       version: sql<string>`${segments}.xmin::text`,
@@ -52,7 +51,13 @@ export async function readSegmentForClaim(db: Executor, segmentId: string): Prom
     })
     .from(segments)
     .innerJoin(projects, eq(projects.id, segments.projectId))
-    .where(eq(segments.id, segmentId));
+    .where(eq(segments.id, sql.placeholder('segmentId')))
+    .prepare('framesmith_read_segment_for_claim'),
+);
+
+/** A segment with what its claim needs, in one round trip; null when it is gone. */
+export async function readSegmentForClaim(db: Executor, segmentId: string): Promise<SegmentForClaim | null> {
+  const [found] = await readForClaim(db).execute({ segmentId });
   return found ? { ...found, lastAttempt: Number(found.lastAttempt) } : null;
 }
 
@@ -137,7 +142,7 @@ export async function claimSegment(
 }
 
 /** A segment as a fresh claim leaves it: generating this prompt, on this backend if known. */
-function claimedColumns(promptId: string, backend: string | null) {
+function claimedColumns(promptId: string | SQL, backend: string | null | SQL) {
   return {
     status: 'generating' as const,
     attempt: sql`${segments.attempt} + 1`,
@@ -168,15 +173,27 @@ async function claimSeenSegment(
 ): Promise<Claim | null> {
   const { segment, version, lastAttempt } = claim.seen;
   const lifetime = lastAttempt + 1;
+  const [row] = await claimSeen(db).execute({
+    segmentId: segment.id,
+    version,
+    jobId: claim.jobId,
+    lifetime,
+    promptId: claim.promptIdFor(lifetime),
+    backend: claim.backendFor?.(segment) ?? null,
+  });
+  return row ? { kind: 'fresh', segment: row.claimed_segment, attempt: row.claimed_attempt } : null;
+}
+
+const claimSeen = preparedPer((db) => {
   const moved = db.$with('claimed_segment').as(
     db
       .update(segments)
-      .set(claimedColumns(claim.promptIdFor(lifetime), claim.backendFor?.(segment) ?? null))
+      .set(claimedColumns(sql`${sql.placeholder('promptId')}`, sql`${sql.placeholder('backend')}`))
       .where(
         and(
-          eq(segments.id, segment.id),
+          eq(segments.id, sql.placeholder('segmentId')),
           eq(segments.status, 'queued'),
-          sql`${segments}.xmin = ${version}::xid`,
+          sql`${segments}.xmin = ${sql.placeholder('version')}::xid`,
         ),
       )
       .returning(),
@@ -190,12 +207,12 @@ async function claimSeenSegment(
       .select((qb) =>
         qb
           .select({
-            id: sql`${claim.jobId}::uuid`.as('id'),
+            id: sql`${sql.placeholder('jobId')}::uuid`.as('id'),
             segmentId: moved.id,
             projectId: moved.projectId,
             renderJobId: moved.renderJobId,
             workflowId: moved.workflowId,
-            attempt: sql`${lifetime}::int`.as('attempt'),
+            attempt: sql`${sql.placeholder('lifetime')}::int`.as('attempt'),
             backend: moved.backend,
             promptId: moved.promptId,
             outcome: sql`'running'`.as('outcome'),
@@ -213,9 +230,13 @@ async function claimSeenSegment(
       )
       .returning(),
   );
-  const [row] = await db.with(moved, attempt).select().from(moved).innerJoin(attempt, sql`true`);
-  return row ? { kind: 'fresh', segment: row.claimed_segment, attempt: row.claimed_attempt } : null;
-}
+  return db
+    .with(moved, attempt)
+    .select()
+    .from(moved)
+    .innerJoin(attempt, sql`true`)
+    .prepare('framesmith_claim_seen_segment');
+});
 
 /** Live fields of a generating segment; null when it is no longer generating this prompt. */
 export async function updateGeneratingSegment(
@@ -262,10 +283,47 @@ export async function completeSegment(
   },
 ): Promise<{ segment: SegmentRow; asset: AssetRow } | null> {
   const assetId = randomUUID();
+  const { asset, times } = done;
+  const [row] = await completion(db).execute({
+    assetId,
+    projectId: asset.projectId,
+    kind: asset.kind,
+    storageKey: asset.storageKey,
+    contentType: asset.contentType,
+    sizeBytes: asset.sizeBytes,
+    durationSeconds: asset.durationSeconds ?? null,
+    width: asset.width ?? null,
+    height: asset.height ?? null,
+    contentHash: done.contentHash,
+    segmentId: done.segmentId,
+    promptId: done.promptId,
+    attemptId: done.attemptId,
+    queueMs: times?.queueMs ?? null,
+    executionMs: times?.executionMs ?? null,
+  });
+  if (!row) {
+    await deleteAssetRow(db, assetId);
+    return null;
+  }
+  return { segment: row.completed_segment, asset: row.new_asset };
+}
+
+const completion = preparedPer((db) => {
+  const value = (name: string) => sql`${sql.placeholder(name)}`;
   const newAsset = db.$with('new_asset').as(
     db
       .insert(assets)
-      .values({ ...done.asset, id: assetId })
+      .values({
+        id: value('assetId'),
+        projectId: value('projectId'),
+        kind: value('kind'),
+        storageKey: value('storageKey'),
+        contentType: value('contentType'),
+        sizeBytes: value('sizeBytes'),
+        durationSeconds: value('durationSeconds'),
+        width: value('width'),
+        height: value('height'),
+      })
       .returning(),
   );
   const completed = db.$with('completed_segment').as(
@@ -274,8 +332,8 @@ export async function completeSegment(
       .set({
         status: 'completed',
         progress: 1,
-        outputAssetId: assetId,
-        contentHash: done.contentHash,
+        outputAssetId: value('assetId'),
+        contentHash: value('contentHash'),
         queuePosition: null,
         nextAttemptAt: null,
         ...CLEARED_SEGMENT_ERROR,
@@ -283,9 +341,9 @@ export async function completeSegment(
       })
       .where(
         and(
-          eq(segments.id, done.segmentId),
+          eq(segments.id, sql.placeholder('segmentId')),
           eq(segments.status, 'generating'),
-          eq(segments.promptId, done.promptId),
+          eq(segments.promptId, sql.placeholder('promptId')),
         ),
       )
       .returning(),
@@ -293,27 +351,27 @@ export async function completeSegment(
   const closed = db.$with('closed_attempt').as(
     db
       .update(generationAttempts)
-      .set(closedColumns('succeeded', null, done.times))
+      .set({
+        ...closedColumns('succeeded', null),
+        queueMs: value('queueMs'),
+        executionMs: value('executionMs'),
+      })
       .where(
         and(
-          eq(generationAttempts.id, done.attemptId),
+          eq(generationAttempts.id, sql.placeholder('attemptId')),
           eq(generationAttempts.outcome, 'running'),
           exists(db.select({ one: sql`1` }).from(completed)),
         ),
       )
       .returning({ id: generationAttempts.id }),
   );
-  const [row] = await db
+  return db
     .with(newAsset, completed, closed)
     .select()
     .from(completed)
-    .innerJoin(newAsset, sql`true`);
-  if (!row) {
-    await deleteAssetRow(db, assetId);
-    return null;
-  }
-  return { segment: row.completed_segment, asset: row.new_asset };
-}
+    .innerJoin(newAsset, sql`true`)
+    .prepare('framesmith_complete_segment');
+});
 
 /** Closes an attempt row with its outcome, failure and durations. */
 export async function closeAttempt(

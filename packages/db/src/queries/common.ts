@@ -34,3 +34,20 @@ export const CLEARED_SEGMENT_ERROR = {
   retryable: null,
   errorAt: null,
 } as const;
+
+/**
+ * A statement prepared once per database handle, on first use: the hot path's queries (a claim,
+ * a completion) are then not rebuilt by drizzle on every call, and PostgreSQL parses and plans
+ * each once per connection (named statements). `build` calls `.prepare(name)` with placeholders.
+ */
+export function preparedPer<T>(build: (db: Executor) => T): (db: Executor) => T {
+  const prepared = new WeakMap<Executor, T>();
+  return (db) => {
+    let statement = prepared.get(db);
+    if (!statement) {
+      statement = build(db);
+      prepared.set(db, statement);
+    }
+    return statement;
+  };
+}
