@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -33,6 +33,8 @@ export interface ComfyClientOptions {
   maxCallAttempts?: number;
   /** Consecutive connection failures that open the breaker. Default 5. */
   breakerThreshold?: number;
+  /** Outputs whose declared size is at most this are read whole, then written; larger are streamed. Default 16 MiB. */
+  wholeViewMaxBytes?: number;
   logger?: Logger;
   socket?: Partial<{
     reconnectBaseMs: number;
@@ -120,6 +122,7 @@ export class ComfyClient {
   #disposeBreakerLog: (() => void) | undefined;
   readonly #circuitListeners = new Set<(circuit: CircuitStatus) => void>();
   readonly #breakerThreshold: number;
+  readonly #wholeViewMaxBytes: number;
   #objectInfo: ObjectInfo | undefined;
   #objectInfoLoading: Promise<ObjectInfo> | undefined;
   #openedAt = 0;
@@ -131,6 +134,7 @@ export class ComfyClient {
     this.requestTimeoutMs = opts.requestTimeoutMs;
     this.retryBaseDelayMs = opts.retryBaseDelayMs;
     this.maxCallAttempts = opts.maxCallAttempts ?? 3;
+    this.#wholeViewMaxBytes = opts.wholeViewMaxBytes ?? 16 * 1024 * 1024;
     this.logger = opts.logger ?? silentLogger;
     this.#retry = callRetryPolicy(opts.retryBaseDelayMs, this.maxCallAttempts);
     this.#retry.onRetry((e) => {
@@ -325,23 +329,38 @@ export class ComfyClient {
     return this.#objectInfo;
   }
 
-  /** GET /view streamed to `destPath`; returns the byte count. A partial file is removed. */
+  /** GET /view into `destPath`; returns the byte count. A partial file is removed. */
   async viewToFile(ref: FileRef, destPath: string, opts: CallOptions = {}): Promise<{ sizeBytes: number }> {
     return this.#call('view', true, opts.signal, async (signal) => {
       const query = { filename: ref.filename, subfolder: ref.subfolder ?? '', type: ref.type || 'output' };
       const res = await this.#send('GET', '/view', { query, signal });
+      // A small output is read whole and written in one call: fewer hops than a stream pipeline,
+      // on the path between a prompt finishing and its segment completing. A large or unsized one
+      // is streamed.
+      const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+      const whole = declared >= 0 && declared <= this.#wholeViewMaxBytes;
       let sizeBytes = 0;
-      const source = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-      source.on('data', (chunk: Buffer) => {
-        sizeBytes += chunk.length;
-      });
-      const file = createWriteStream(destPath);
       let writeError: (Error & { code?: string }) | undefined;
-      file.on('error', (e) => {
+      const onWriteError = (e: Error & { code?: string }) => {
         writeError ??= e;
-      });
+        throw e;
+      };
       try {
-        await pipeline(source, file);
+        if (whole) {
+          const bytes = new Uint8Array(await res.arrayBuffer());
+          sizeBytes = bytes.length;
+          await writeFile(destPath, bytes).catch(onWriteError);
+        } else {
+          const source = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+          source.on('data', (chunk: Buffer) => {
+            sizeBytes += chunk.length;
+          });
+          const file = createWriteStream(destPath);
+          file.on('error', (e) => {
+            writeError ??= e;
+          });
+          await pipeline(source, file);
+        }
       } catch (e) {
         await rm(destPath, { force: true });
         // A full or unwritable disk here is our fault: not retried, not held against the backend.

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ComfyClient } from '../../src/comfy-client.ts';
 import { runGeneration } from '../../src/generation.ts';
@@ -202,16 +203,37 @@ describe('recovery against the simulator', () => {
     }
   });
 
-  test('an output that cannot be written here is our failure, not the backend being unreachable', async (t) => {
-    const c = makeClient(sim.url, { name: 'writes', breakerThreshold: 1 });
-    t.after(() => c.close());
+  for (const [how, wholeViewMaxBytes] of [
+    ['read whole', undefined],
+    ['streamed', 0],
+  ] as const) {
+    test(`an output that cannot be written here is our failure, not the backend being unreachable (${how})`, async (t) => {
+      const c = makeClient(sim.url, { name: 'writes', breakerThreshold: 1, wholeViewMaxBytes });
+      t.after(() => c.close());
+      const ref = { filename: 'example.png', subfolder: '', type: 'input' };
+      const e = await rejectsWith(
+        c.viewToFile(ref, join(out.dir, 'no-such-dir', 'example.png')),
+        'INTERNAL_ERROR',
+      );
+      assert.equal(e.detail.reason, 'output_write_failed');
+      assert.equal(c.circuit, 'closed', 'a local write error says nothing about the backend');
+    });
+  }
+
+  test('an output is written byte for byte, read whole or streamed', async (t) => {
     const ref = { filename: 'example.png', subfolder: '', type: 'input' };
-    const e = await rejectsWith(
-      c.viewToFile(ref, join(out.dir, 'no-such-dir', 'example.png')),
-      'INTERNAL_ERROR',
-    );
-    assert.equal(e.detail.reason, 'output_write_failed');
-    assert.equal(c.circuit, 'closed', 'a local write error says nothing about the backend');
+    const copies: Buffer[] = [];
+    for (const wholeViewMaxBytes of [undefined, 0]) {
+      const c = makeClient(sim.url, { name: 'copies', wholeViewMaxBytes });
+      t.after(() => c.close());
+      const path = join(out.dir, `copy-${copies.length}.png`);
+      const { sizeBytes } = await c.viewToFile(ref, path);
+      const bytes = await readFile(path);
+      assert.equal(sizeBytes, bytes.length);
+      copies.push(bytes);
+    }
+    assert.ok(copies[0]!.length > 0);
+    assert.deepEqual(copies[0], copies[1]);
   });
 
   test('one caller giving up on a shared /object_info load does not fail the others', async (t) => {
