@@ -82,6 +82,9 @@ export class JobQueue {
         : new PgBoss({
             ...common,
             backend: 'pglite',
+            // The embedded database runs no autovacuum, so pg-boss's check that vacuum keeps up (a
+            // statistics scan in every supervise pass, 3-6 ms of this thread) could only ever warn.
+            monitorVacuum: false,
             db: {
               executeSql: conn.executeSql as (text: string, values?: unknown[]) => Promise<{ rows: never[] }>,
               // Lets NOTIFY wake idle workers at once instead of at their next poll.
