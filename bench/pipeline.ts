@@ -4,7 +4,8 @@
 //                              (overhead includes the pipelined run; `serial` and `pipelined` run one alone)
 //   BENCH_COPY_RUNS=15           turns of each stream-copy contender (the median is reported)
 //
-// For each database:
+// The stack runs in this process with the server's Node flags (server-flags.ts: it re-runs itself
+// with those of package.json's start script). For each database:
 //  - orchestration overhead per segment: N segments on one backend, one at a time. A segment is
 //    runnable when it was queued and the previous one finished; its overhead is the wall time from
 //    then until its `completed` event reaches an SSE client of /api/events, minus the generation
@@ -30,6 +31,7 @@ import { concatMp4 } from '../packages/pipeline/src/mp4-concat.ts';
 import { concatList, streamCopyArgs } from '../packages/pipeline/src/ffmpeg-args.ts';
 import { runFfmpeg } from '../packages/pipeline/src/ffmpeg.ts';
 import { ms, now, percentile, type Stack, startSims, startStack } from './pipeline-stack.ts';
+import { rerunWithServerFlags } from './server-flags.ts';
 
 const arg = (name: string, def: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def;
@@ -380,6 +382,7 @@ async function composition(withReencode: boolean) {
   }
 }
 
+rerunWithServerFlags();
 report(
   `pipeline benchmark — ${new Date().toISOString()}, ${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(2)}`,
 );

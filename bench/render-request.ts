@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TestDbKind } from '@framesmith/db/testing';
 import { ms, now, percentile, startSims, startStack } from './pipeline-stack.ts';
+import { rerunWithServerFlags } from './server-flags.ts';
 
 const arg = (name: string, def: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def;
@@ -12,6 +13,7 @@ const DBS = arg('db', 'pglite,postgres').split(',') as TestDbKind[];
 const N = Number(arg('n', '100'));
 const RUNS = Number(arg('runs', '5'));
 
+rerunWithServerFlags();
 const lines: string[] = [];
 for (const kind of DBS) {
   // A generation longer than the benchmark: the jobs wait, and each render is cancelled after.

@@ -166,6 +166,10 @@ async function openPglite(
     }
   };
   const executeSql: ExecuteSql = async (text, values) => {
+    // The queue's statements run on this thread. Each first lets whatever I/O is ready be handled:
+    // a supervise pass is a dozen statements (~25 ms) that would otherwise follow one another
+    // without a break, holding up every HTTP reply, child process and timer meanwhile.
+    await new Promise(setImmediate);
     if (values && values.length > 0) return client.query(text, values as never[]);
     // pg-boss sends multi-statement scripts without parameters; like pg, return every result.
     const results = await client.exec(text);
