@@ -1,6 +1,7 @@
 // Benchmark of the render pipeline against simulated ComfyUI backends (issue 4's targets).
 //   npx node bench/pipeline.ts [--db=pglite,postgres] [--n=100] [--g=500] [--makespan-g=2000]
 //                              [--backends=4] [--clips=50] [--only=overhead,makespan,composition] [--slowest=3]
+//                              [--dump=file.json] (the serial run's segments, for bench/diagnostics/slow-segments.ts)
 //                              (overhead includes the pipelined run; `serial` and `pipelined` run one alone)
 //   BENCH_COPY_RUNS=15           turns of each stream-copy contender (the median is reported)
 //
@@ -19,7 +20,7 @@
 // Then, independent of the database: composing 50 clips by stream copy and by re-encoding, and
 // stream copy against `cp` of the same bytes.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RenderJob, Segment } from '@framesmith/core';
@@ -44,6 +45,8 @@ const CLIPS = Number(arg('clips', '50'));
 // `composition` includes the re-encode (~40 s); `copy` is the stream-copy half alone.
 const ONLY = arg('only', 'overhead,makespan,composition').split(',');
 const SLOWEST = Number(arg('slowest', '3'));
+// The serial run's segments, one row each, for bench/diagnostics/slow-segments.ts.
+const DUMP = arg('dump', '');
 const PARAMS = { width: 64, height: 64, frames: 6, fps: 12 };
 
 const lines: string[] = [];
@@ -169,6 +172,15 @@ async function overhead(kind: TestDbKind) {
         ['fetched → checked (ffprobe)', (l) => l.afterFinishMs.check],
       ])}`,
     );
+    if (DUMP) {
+      const rows = order.map((id, i) => ({
+        index: i,
+        overheadMs: vsG[i],
+        sseAt: done.get(id),
+        ...stack.generated.get(id),
+      }));
+      writeFileSync(DUMP, JSON.stringify({ db: kind, timeOrigin: performance.timeOrigin, segments: rows }));
+    }
     // The tail is what the target is about: where the slowest segments spent their time.
     const slowest = [...vsG.keys()].sort((a, b) => vsG[b]! - vsG[a]!).slice(0, SLOWEST);
     for (const i of slowest) {
