@@ -77,14 +77,20 @@ async function doneRenderJob(name: string): Promise<string> {
 
 const jobEvents = (id: string) => events.filter((e) => e.event === 'render-job' && e.data.id === id);
 
+/** Waits for the render job's first announcement, then a while longer for any second one. */
+async function announced(id: string): Promise<void> {
+  for (let waited = 0; jobEvents(id).length === 0 && waited < 5000; waited += 20) await sleep(20);
+  await sleep(100);
+}
+
 test('completions close together account their render job once, after the delay', async () => {
   const id = await doneRenderJob('coalesced');
-  const advances = deferAdvances(ctx, 40);
+  const advances = deferAdvances(ctx, 300);
   advances.soon(id);
   advances.soon(id);
   advances.soon(null); // a segment outside any render job
   assert.equal((await findRenderJobRow(database.db, id))?.status, 'generating', 'not before the delay');
-  await sleep(150);
+  await announced(id);
   assert.equal((await findRenderJobRow(database.db, id))?.status, 'compositing');
   assert.deepEqual(composes, [id], 'one composition queued');
   assert.equal(jobEvents(id).length, 1, 'one announcement');
@@ -97,6 +103,8 @@ test('flush accounts a waiting render job at once, and its timer does nothing mo
   await advances.flush();
   assert.equal((await findRenderJobRow(database.db, id))?.status, 'compositing');
   await advances.flush();
+  // On PostgreSQL the announcement comes back through LISTEN, a moment after it was made.
+  await announced(id);
   assert.equal(jobEvents(id).length, 1);
   assert.equal(composes.filter((c) => c === id).length, 1);
 });
