@@ -35,8 +35,6 @@ export interface SegmentWorkerDeps {
   pool: BackendPool;
   /** Least time between two progress writes of one segment. */
   progressIntervalMs?: number;
-  /** How long after a segment completes its render job is accounted (deferAdvances). */
-  advanceDelayMs?: number;
 }
 
 interface Prepared {
@@ -57,7 +55,8 @@ export interface SegmentWorker {
 export function createSegmentWorker(ctx: PipelineContext, deps: SegmentWorkerDeps): SegmentWorker {
   const running = new Map<string, AbortController>();
   const progressIntervalMs = deps.progressIntervalMs ?? 250;
-  const advances = deferAdvances(ctx, deps.advanceDelayMs ?? 50);
+  // Past the handoff to the next segment (a few ms), short of anything a person would notice.
+  const advances = deferAdvances(ctx, 50);
   const { db } = ctx.database;
 
   /** What to send for a segment: its prompt graph, built from its workflow and settings. */

@@ -184,11 +184,17 @@ async function claimSeenSegment(
   return row ? { kind: 'fresh', segment: row.claimed_segment, attempt: row.claimed_attempt } : null;
 }
 
+/**
+ * A value given when a prepared statement runs, written as SQL: bound as it is, its type taken
+ * from where it stands (a column it is assigned to, a cast).
+ */
+const param = (name: string) => sql`${sql.placeholder(name)}`;
+
 const claimSeen = preparedPer((db) => {
   const moved = db.$with('claimed_segment').as(
     db
       .update(segments)
-      .set(claimedColumns(sql`${sql.placeholder('promptId')}`, sql`${sql.placeholder('backend')}`))
+      .set(claimedColumns(param('promptId'), param('backend')))
       .where(
         and(
           eq(segments.id, sql.placeholder('segmentId')),
@@ -309,20 +315,19 @@ export async function completeSegment(
 }
 
 const completion = preparedPer((db) => {
-  const value = (name: string) => sql`${sql.placeholder(name)}`;
   const newAsset = db.$with('new_asset').as(
     db
       .insert(assets)
       .values({
-        id: value('assetId'),
-        projectId: value('projectId'),
-        kind: value('kind'),
-        storageKey: value('storageKey'),
-        contentType: value('contentType'),
-        sizeBytes: value('sizeBytes'),
-        durationSeconds: value('durationSeconds'),
-        width: value('width'),
-        height: value('height'),
+        id: param('assetId'),
+        projectId: param('projectId'),
+        kind: param('kind'),
+        storageKey: param('storageKey'),
+        contentType: param('contentType'),
+        sizeBytes: param('sizeBytes'),
+        durationSeconds: param('durationSeconds'),
+        width: param('width'),
+        height: param('height'),
       })
       .returning(),
   );
@@ -332,8 +337,8 @@ const completion = preparedPer((db) => {
       .set({
         status: 'completed',
         progress: 1,
-        outputAssetId: value('assetId'),
-        contentHash: value('contentHash'),
+        outputAssetId: param('assetId'),
+        contentHash: param('contentHash'),
         queuePosition: null,
         nextAttemptAt: null,
         ...CLEARED_SEGMENT_ERROR,
@@ -353,8 +358,8 @@ const completion = preparedPer((db) => {
       .update(generationAttempts)
       .set({
         ...closedColumns('succeeded', null),
-        queueMs: value('queueMs'),
-        executionMs: value('executionMs'),
+        queueMs: param('queueMs'),
+        executionMs: param('executionMs'),
       })
       .where(
         and(
